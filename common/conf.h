@@ -1,0 +1,78 @@
+/*
+ * immpd.conf(5): the configuration shared by all processes.  Every
+ * process parses the file itself at start-up (the parent passes -f).
+ */
+#ifndef IMMP_CONF_H
+#define IMMP_CONF_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#define CONF_PATH_MAX	1024
+#define CONF_NAME_MAX	64
+#define CONF_DEFAULT_PORT	1025
+
+struct conf_domain {
+	TAILQ_ENTRY(conf_domain) entry;
+	char		name[256];	/* lower case */
+};
+
+struct conf_listen {
+	TAILQ_ENTRY(conf_listen) entry;
+	char		addr[64];	/* numeric address, e.g. 127.0.0.1, ::1 */
+	uint16_t	port;		/* default CONF_DEFAULT_PORT */
+	int		implicit_tls;	/* "tls": handshake before greeting */
+	char		cert[CONF_PATH_MAX];
+	char		key[CONF_PATH_MAX];
+};
+
+struct conf_table {
+	TAILQ_ENTRY(conf_table) entry;
+	char		name[CONF_NAME_MAX];
+	char		path[CONF_PATH_MAX];	/* Berkeley DB hash file */
+};
+
+struct immpd_conf {
+	char		path[CONF_PATH_MAX];	/* file this came from */
+	TAILQ_HEAD(, conf_domain) domains;
+	TAILQ_HEAD(, conf_listen) listeners;
+	TAILQ_HEAD(, conf_table) tables;
+	char		users_table[CONF_NAME_MAX];	/* default "users" */
+	char		maildir[CONF_PATH_MAX];	/* template, %{user} ... */
+	char		maildir_user[CONF_NAME_MAX];	/* "" = owner per account */
+	char		queue_dir[CONF_PATH_MAX];	/* default /var/spool/immpd */
+	char		user[CONF_NAME_MAX];	/* default "_immpd" */
+	char		queue_user[CONF_NAME_MAX];	/* default "_immpq" */
+	char		chroot_dir[CONF_PATH_MAX];	/* default /var/empty */
+	uint32_t	retry_first;	/* seconds, default 300 */
+	uint32_t	retry_max;	/* seconds, default 14400 */
+	uint32_t	expire;		/* seconds, default 345600 (4 days) */
+	uint64_t	max_message_size;	/* octets, default 35 MiB */
+	uint32_t	max_sessions;	/* default 1024 */
+};
+
+/*
+ * conf_parse: reads path into *conf (initialised here; defaults applied).
+ * Errors are reported as "path:line: message" through log_warnx.
+ * Returns 0, or -1 if the file cannot be read or has any error.
+ */
+int	 conf_parse(const char *path, struct immpd_conf *conf);
+/* conf_clear: frees the lists in *conf. */
+void	 conf_clear(struct immpd_conf *conf);
+/* conf_table: the table named name, or NULL. */
+struct conf_table	*conf_table(struct immpd_conf *, const char *name);
+/* conf_is_local: 1 if domain (any case) is one of ours, else 0. */
+int	 conf_is_local(struct immpd_conf *, const char *domain);
+/* conf_dump: writes the effective configuration to stdout (immpd -nv). */
+void	 conf_dump(struct immpd_conf *);
+
+/*
+ * conf_maildir_path: expands the maildir template for account
+ * "user@domain" into out (size outsz): %{user} (local part), %{domain},
+ * %{account}.  The local part and domain are already validated IMIDs
+ * (no '/', no "..").  Returns 0, or -1 if the result does not fit.
+ */
+int	 conf_maildir_path(const char *tmpl, const char *account, char *out,
+	    size_t outsz);
+
+#endif

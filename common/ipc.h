@@ -1,0 +1,183 @@
+/*
+ * imsg types and payloads exchanged by the immpd processes (DESIGN §3-4).
+ * Included only by the processes that speak a given channel.
+ *
+ * Channels (created by the parent, passed on fixed descriptors):
+ *   parent  <-> every child   fd 3 in the child
+ *   network <-> queue         fd 4 in network, fd 4 in queue
+ *   network <-> lookup        fd 5 in network, fd 4 in lookup
+ *   queue   <-> deliver       fd 5 in queue,   fd 4 in deliver
+ *
+ * Payloads are fixed-size structs.  Strings are NUL-terminated inside
+ * their arrays; the receiver checks datalen == sizeof(struct) and that
+ * every string is terminated (ipc_check_str) and treats a violation as
+ * fatal (peers are trusted, DESIGN §3).
+ */
+#ifndef IMMP_IPC_H
+#define IMMP_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_FD_PARENT	3
+#define IPC_FD_PEER1	4
+#define IPC_FD_PEER2	5
+
+#define IPC_ACCOUNT_MAX	256	/* "user@domain" incl. NUL */
+#define IPC_FOLDER_MAX	256
+#define IPC_DEVICE_MAX	128
+#define IPC_ADDR_MAX	64	/* peer address "ip" incl. NUL */
+#define IPC_UUID_MAX	37	/* canonical 8-4-4-4-12 lower-case + NUL */
+#define IPC_NONCE_MAX	64	/* base64 nonce text incl. NUL */
+#define IPC_REASON_MAX	256
+
+enum imsg_type {
+	/* parent -> child */
+	IMSG_CTL_SHUTDOWN = 1,	/* no payload: finish and exit 0 */
+	IMSG_CTL_VERBOSE,	/* int verbose */
+	/* child -> parent */
+	IMSG_CTL_READY,		/* no payload: child finished start-up */
+
+	/* network -> lookup: AUTH SECRET first step */
+	IMSG_LKA_AUTH_BEGIN = 100,	/* struct ipc_auth_begin */
+	IMSG_LKA_AUTH_CHALLENGE,	/* lookup -> network */
+	IMSG_LKA_AUTH_PROOF,		/* network -> lookup */
+	IMSG_LKA_AUTH_RESULT,		/* lookup -> network */
+	IMSG_LKA_RCPT_CHECK,		/* network -> lookup */
+	IMSG_LKA_RCPT_RESULT,		/* lookup -> network */
+
+	/* network <-> queue */
+	IMSG_QUEUE_MSG_CREATE = 200,	/* struct ipc_msg_create */
+	IMSG_QUEUE_MSG_CREATED,		/* struct ipc_msg_created + fd */
+	IMSG_QUEUE_MSG_RCPT,		/* struct ipc_msg_rcpt */
+	IMSG_QUEUE_MSG_COMMIT,		/* struct ipc_msg_commit */
+	IMSG_QUEUE_MSG_COMMITTED,	/* struct ipc_msg_committed */
+	IMSG_QUEUE_MSG_ROLLBACK,	/* struct ipc_msg_ref */
+
+	/* queue <-> deliver */
+	IMSG_MDA_DELIVER = 300,		/* struct ipc_mda_deliver + fd */
+	IMSG_MDA_DONE,			/* struct ipc_mda_done */
+};
+
+/* Results carried in the "result" fields. */
+enum ipc_result {
+	IPC_OK = 0,
+	IPC_FAIL,	/* permanent: wrong credentials, unknown user, ... */
+	IPC_TEMPFAIL,	/* temporary: retry later (7xx on the wire) */
+	IPC_THROTTLED,	/* too many failures for this address/account */
+};
+
+/* Message flags (DELIVER TO switches). */
+#define MSGF_IMPORTANT	0x01	/* +IMPORTANT */
+#define MSGF_UNIMPORTANT 0x02	/* -IMPORTANT */
+#define MSGF_MULTIPART	0x04	/* +MULTIPART */
+#define MSGF_SECURE	0x08	/* +SECURE */
+
+struct ipc_auth_begin {
+	uint64_t	reqid;			/* network's request id */
+	char		account[IPC_ACCOUNT_MAX];
+	char		device[IPC_DEVICE_MAX];
+	char		addr[IPC_ADDR_MAX];	/* client IP, for throttling */
+};
+
+struct ipc_auth_challenge {
+	uint64_t	reqid;
+	int32_t		result;			/* IPC_OK or IPC_THROTTLED */
+	char		n1[IPC_NONCE_MAX];	/* server nonce, base64 */
+	uint64_t	n2;			/* time stamp, Unix seconds */
+	uint8_t		salt[16];
+	uint64_t	opslimit;		/* Argon2id parameters */
+	uint64_t	memlimit;		/* octets */
+};
+
+struct ipc_auth_proof {
+	uint64_t	reqid;			/* same as in AUTH_BEGIN */
+	char		cnonce[IPC_NONCE_MAX];	/* client nonce, as sent */
+	uint8_t		proof[32];		/* ClientProof */
+	uint8_t		cbind[32];		/* SHA-256 of server cert DER */
+};
+
+struct ipc_auth_result {
+	uint64_t	reqid;
+	int32_t		result;			/* IPC_OK, IPC_FAIL, ... */
+	char		account[IPC_ACCOUNT_MAX];	/* canonical account */
+	uint8_t		server_sig[32];		/* ServerSignature if OK */
+};
+
+struct ipc_rcpt_check {
+	uint64_t	reqid;
+	char		account[IPC_ACCOUNT_MAX];	/* user@domain, no +folder */
+};
+
+struct ipc_rcpt_result {
+	uint64_t	reqid;
+	int32_t		result;	/* IPC_OK (local account exists), IPC_FAIL */
+};
+
+struct ipc_msg_create {
+	uint64_t	reqid;
+};
+
+/* Answer to MSG_CREATE, with a writable descriptor for the spool file. */
+struct ipc_msg_created {
+	uint64_t	reqid;
+	int32_t		result;
+	char		uuid[IPC_UUID_MAX];
+};
+
+/* One recipient; sent once per recipient before MSG_COMMIT. */
+struct ipc_msg_rcpt {
+	uint64_t	reqid;
+	char		uuid[IPC_UUID_MAX];
+	char		account[IPC_ACCOUNT_MAX];	/* user@domain */
+	char		folder[IPC_FOLDER_MAX];	/* "" = INBOX */
+};
+
+struct ipc_msg_commit {
+	uint64_t	reqid;
+	char		uuid[IPC_UUID_MAX];
+	char		sender[IPC_ACCOUNT_MAX];	/* authenticated account */
+	char		peer[IPC_ADDR_MAX];		/* client address */
+	uint32_t	flags;				/* MSGF_* */
+	uint32_t	nrcpt;				/* MSG_RCPT sent */
+	uint64_t	size;				/* spool file octets */
+};
+
+struct ipc_msg_committed {
+	uint64_t	reqid;
+	int32_t		result;	/* IPC_OK: durable, answer 273 */
+	char		uuid[IPC_UUID_MAX];
+};
+
+struct ipc_msg_ref {
+	uint64_t	reqid;
+	char		uuid[IPC_UUID_MAX];
+};
+
+/* One delivery of one message to one local recipient; fd: spool file. */
+struct ipc_mda_deliver {
+	uint64_t	id;		/* queue's delivery id */
+	char		uuid[IPC_UUID_MAX];
+	char		account[IPC_ACCOUNT_MAX];
+	char		folder[IPC_FOLDER_MAX];
+	char		sender[IPC_ACCOUNT_MAX];
+	char		rcpts[1024];	/* "To:" list, comma separated */
+	uint32_t	flags;
+	int64_t		accepted;	/* Unix time the 273 was given */
+};
+
+struct ipc_mda_done {
+	uint64_t	id;
+	int32_t		result;		/* IPC_OK, IPC_FAIL, IPC_TEMPFAIL */
+	char		reason[IPC_REASON_MAX];
+};
+
+/*
+ * ipc_check_str: 1 if buf[0..size) contains a NUL, 0 otherwise.
+ * ipc_payload: fatal unless imsg datalen == size; returns imsg data.
+ */
+int	 ipc_check_str(const char *buf, size_t size);
+struct imsg;
+void	*ipc_payload(struct imsg *, size_t size);
+
+#endif

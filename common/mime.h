@@ -1,0 +1,51 @@
+/*
+ * MIME composer (RFC 5322, RFC 2045-2049): turns a spool file (spool.h)
+ * into the message stored in the Maildir.
+ *
+ * - A spool with exactly one part of type message/rfc822 is stored as
+ *   is, after the trace headers.
+ * - Otherwise: a part of type text/rfc822-headers (the metadata part)
+ *   supplies Subject, In-Reply-To, References, Reply-To and Cc; +CONTENT
+ *   parts form the body (one: as is; several: multipart/alternative);
+ *   the other parts are attachments (Content-Disposition: attachment;
+ *   filename*= per RFC 2231 when not plain ASCII).  With attachments the
+ *   whole is multipart/mixed.
+ * - text/* parts that are valid UTF-8, with LF line ends, no NUL and
+ *   lines <= 998 octets are written 8bit; everything else base64
+ *   (sodium_bin2base64, 76 columns).  Decoding a part gives back the
+ *   exact octets the client sent.
+ * - Headers written: Return-Path, Received, IMMP-UUID, Message-ID
+ *   (<uuid@domain>), Date (accept time), From (sender), To, Subject,
+ *   MIME-Version, Content-Type, and the importance header for
+ *   +IMPORTANT/-IMPORTANT.  Line ends are LF (Maildir convention).
+ */
+#ifndef IMMP_MIME_H
+#define IMMP_MIME_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+struct mime_envelope {
+	const char	*uuid;
+	const char	*sender;	/* authenticated account */
+	const char	*rcpts;		/* To: value, comma separated */
+	const char	*host;		/* our host/domain for Received */
+	time_t		 accepted;
+	uint32_t	 flags;		/* MSGF_* from ipc.h */
+};
+
+/*
+ * mime_compose: reads the spool file on spoolfd (not owned; positioned
+ * freely with pread) and writes the message to out.  Returns 0, or -1
+ * with errno (EBADMSG malformed spool or metadata part, EIO write).
+ */
+int	 mime_compose(int spoolfd, const struct mime_envelope *env, FILE *out);
+
+/*
+ * mime_header_safe: 1 if s may be a header value (no CR, LF, NUL, valid
+ * UTF-8, at most 998 octets), else 0.
+ */
+int	 mime_header_safe(const char *s);
+
+#endif

@@ -1,0 +1,36 @@
+/* Small helpers shared by several programs. */
+#ifndef IMMP_UTIL_H
+#define IMMP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* uuid_generate_v4: random (libsodium) RFC 9562 v4 UUID, lower case,
+ * 36 characters + NUL into out[37]. */
+void	 uuid_generate_v4(char out[37]);
+/* uuid_valid: 1 if s is exactly a lower-case 8-4-4-4-12 hex UUID. */
+int	 uuid_valid(const char *s);
+
+/*
+ * b64_encode: sodium base64 (ORIGINAL variant, padded) of in[0..len)
+ * into out (size outsz incl. NUL).  Returns length or -1.
+ * b64_decode: strict decode of NUL-terminated s into out (size outsz);
+ * returns decoded length or -1 (invalid, too long).
+ */
+int	 b64_encode(const void *in, size_t len, char *out, size_t outsz);
+int	 b64_decode(const char *s, void *out, size_t outsz);
+
+/*
+ * parse_duration: "<n>[smhd]" (no suffix = seconds) into *secs; 0 or -1.
+ * parse_size: "<n>[KMG]" into *bytes; 0 or -1.  No overflow, no sign.
+ */
+int	 parse_duration(const char *s, uint32_t *secs);
+int	 parse_size(const char *s, uint64_t *bytes);
+
+/* fsync_dir: opens path as a directory and fsyncs it; 0 or -1. */
+int	 fsync_dir(const char *path);
+
+/* mkdirs: mkdir -p with mode for each created level; 0 or -1. */
+int	 mkdirs(const char *path, unsigned int mode);
+
+#endif
