@@ -6,6 +6,9 @@
 #   make demo       a running host for demo.test on 127.0.0.1:1025
 #   make install    PREFIX=/usr/local DESTDIR= (see README.md)
 
+# Included fragments may define rules; the first goal stays "all".
+.DEFAULT_GOAL :=	all
+
 PREFIX ?=	/usr/local
 SBINDIR ?=	$(PREFIX)/sbin
 BINDIR ?=	$(PREFIX)/bin
@@ -14,7 +17,9 @@ MANDIR ?=	$(PREFIX)/share/man
 SYSCONFDIR ?=	/etc
 
 CC ?=		cc
-YACC ?=		byacc
+ifeq ($(origin YACC),default)
+YACC =		byacc
+endif
 PKG_CONFIG ?=	pkg-config
 PKGS =		libtls libevent libsodium libseccomp libbsd-overlay jansson zlib
 

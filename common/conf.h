@@ -5,6 +5,7 @@
 #ifndef IMMP_CONF_H
 #define IMMP_CONF_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -52,25 +53,50 @@ struct immpd_conf {
 };
 
 /*
- * conf_parse: reads path into *conf (initialised here; defaults applied).
- * Errors are reported as "path:line: message" through log_warnx.
- * Returns 0, or -1 if the file cannot be read or has any error.
+ * conf_parse: reads path (immpd.conf(5), grammar in parse.y) into *conf,
+ * which is initialised here with conf_init: any previous contents are
+ * overwritten, not freed.  Errors are reported as "path:line: message"
+ * (or "path: message" for a missing domain or listener) through
+ * log_warnx; every error in the file is reported, not just the first.
+ * Returns 0, or -1 if the file cannot be read or has any error; on -1
+ * the lists are already freed (conf_clear is still harmless).  Not
+ * thread-safe; may be called again after conf_clear.
  */
 int	 conf_parse(const char *path, struct immpd_conf *conf);
-/* conf_clear: frees the lists in *conf. */
+/*
+ * conf_init: empties *conf and sets every default (see the fields
+ * above); path is left empty.
+ */
+void	 conf_init(struct immpd_conf *conf);
+/* conf_clear: frees the lists in *conf and leaves them empty. */
 void	 conf_clear(struct immpd_conf *conf);
-/* conf_table: the table named name, or NULL. */
+/* conf_table: the table named name (exact match), or NULL. */
 struct conf_table	*conf_table(struct immpd_conf *, const char *name);
-/* conf_is_local: 1 if domain (any case) is one of ours, else 0. */
+/* conf_is_local: 1 if domain (any ASCII case) is one of ours, else 0. */
 int	 conf_is_local(struct immpd_conf *, const char *domain);
-/* conf_dump: writes the effective configuration to stdout (immpd -nv). */
+/*
+ * conf_dump: writes the effective configuration to stdout (immpd -nv)
+ * in the syntax of immpd.conf(5), defaults included.
+ */
 void	 conf_dump(struct immpd_conf *);
+
+/*
+ * conf_maildir_check: 0 if tmpl is a usable maildir template: an
+ * absolute path shorter than CONF_PATH_MAX whose only "%" sequences are
+ * %{user}, %{domain} and %{account}, with at least one %{user} or
+ * %{account}.  Else -1 with *errstr set to a short static reason.
+ */
+int	 conf_maildir_check(const char *tmpl, const char **errstr);
 
 /*
  * conf_maildir_path: expands the maildir template for account
  * "user@domain" into out (size outsz): %{user} (local part), %{domain},
- * %{account}.  The local part and domain are already validated IMIDs
- * (no '/', no "..").  Returns 0, or -1 if the result does not fit.
+ * %{account}.  The local part and domain come from validated IMIDs;
+ * they are checked again here: the local part must be 1..64 of ALPHA
+ * DIGIT "." "_" "-" without leading or doubled "." (so never "/", "."
+ * or ".."), the domain must pass imid_domain_valid.  Returns 0, or -1
+ * with errno EINVAL (bad account or template) or ENAMETOOLONG (the
+ * result does not fit in outsz); out is "" on error.
  */
 int	 conf_maildir_path(const char *tmpl, const char *account, char *out,
 	    size_t outsz);

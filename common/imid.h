@@ -30,15 +30,27 @@ struct imid {
 };
 
 /*
- * imid_parse: parses the NUL-terminated s into *out (zeroed first).
- * Returns 0, or -1 with *errstr set to a short static reason.
+ * imid_parse: parses the NUL-terminated s into *out (zeroed first; the
+ * parts not present are "").  The whole string must match: no blanks,
+ * no UTF-8, nothing is trimmed or truncated.  Returns 0, or -1 with
+ * *errstr set to a short static reason ("missing @", "empty local
+ * part", "local part too long", "invalid local part", "invalid shared
+ * mailbox name", "invalid folder", "domain too long", "invalid domain",
+ * "invalid mailbox", "invalid message id", "invalid options").
  */
 int	 imid_parse(const char *s, struct imid *out, const char **errstr);
 
-/* imid_account: writes "local@domain" into buf; -1 if it does not fit. */
+/*
+ * imid_account: writes "local@domain" (without shared, folder or
+ * mailbox) into buf of size octets.  0, or -1 with buf "" (if size > 0)
+ * when it does not fit.
+ */
 int	 imid_account(const struct imid *, char *buf, size_t size);
 
-/* imid_domain_valid: 1 if s is a syntactically valid domain, else 0. */
+/*
+ * imid_domain_valid: 1 if s is a syntactically valid domain per the
+ * grammar above (any ASCII case, no trailing dot), else 0.
+ */
 int	 imid_domain_valid(const char *s);
 
 #endif

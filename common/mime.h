@@ -10,7 +10,7 @@
  *   the other parts are attachments (Content-Disposition: attachment;
  *   filename*= per RFC 2231 when not plain ASCII).  With attachments the
  *   whole is multipart/mixed.
- * - text/* parts that are valid UTF-8, with LF line ends, no NUL and
+ * - text/... parts that are valid UTF-8, with LF line ends, no NUL and
  *   lines <= 998 octets are written 8bit; everything else base64
  *   (sodium_bin2base64, 76 columns).  Decoding a part gives back the
  *   exact octets the client sent.
@@ -22,6 +22,7 @@
 #ifndef IMMP_MIME_H
 #define IMMP_MIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -44,8 +45,22 @@ int	 mime_compose(int spoolfd, const struct mime_envelope *env, FILE *out);
 
 /*
  * mime_header_safe: 1 if s may be a header value (no CR, LF, NUL, valid
- * UTF-8, at most 998 octets), else 0.
+ * UTF-8, at most 998 octets), else 0.  Other C0 controls than HTAB,
+ * and DEL, are refused as well.
  */
 int	 mime_header_safe(const char *s);
+
+/*
+ * mime_meta_check: validates the metadata part (text/rfc822-headers,
+ * immp(7) DATA) in buf[0..len) exactly as mime_compose reads it: at
+ * most MIME_META_MAX octets; lines "Name: value" each ended by LF or
+ * CRLF; Name one of Subject, In-Reply-To, References, Reply-To, Cc
+ * (any case), each at most once; no folding, no empty lines; values
+ * pass mime_header_safe and a line is at most 998 octets.  Returns 0,
+ * or -1 with errno EBADMSG and *errstr (if non-NULL) set to a short
+ * static reason for the 434 reply.
+ */
+#define MIME_META_MAX	8192
+int	 mime_meta_check(const void *buf, size_t len, const char **errstr);
 
 #endif

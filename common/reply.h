@@ -12,10 +12,13 @@
 
 /*
  * reply_format: writes one reply line with CRLF and a terminating NUL
- * into buf (size bufsz).  id may be NULL.  code is 100..799.  The
- * formatted text must not contain CR, LF or NUL.  Returns the line
- * length without the NUL, or -1 (EINVAL bad code or text, EMSGSIZE too
- * long).
+ * into buf (size bufsz).  id may be NULL, else a pipe-id (1..32 of
+ * ALPHA DIGIT "-" "_").  code is 100..799.  The formatted text must be
+ * valid UTF-8 without control characters (HTAB allowed; CR, LF, NUL,
+ * DEL refused).  The line with CRLF is at most REPLY_MAXLINE octets.
+ * Returns the line length without the NUL, or -1 with buf[0] == '\0'
+ * (EINVAL bad id, code or text; EMSGSIZE too long for bufsz or
+ * REPLY_MAXLINE).
  */
 int	 reply_format(char *buf, size_t bufsz, const char *id, int code,
 	    int more, const char *fmt, ...)
@@ -23,8 +26,11 @@ int	 reply_format(char *buf, size_t bufsz, const char *id, int code,
 
 /*
  * reply_parse: client side.  Parses line[0..len) (without CRLF) into
- * its parts: *id/*idlen (NULL/0 if none), *code, *more, *text (points
- * into line).  Returns 0, or -1 if the line is not a reply.
+ * its parts: *id and *idlen (NULL and 0 if none), *code (100..799),
+ * *more, *text (points into line and runs to line + len; a C string if
+ * the caller NUL-terminated the line).  Returns 0, or -1 if the line is
+ * not a reply: longer than REPLY_MAXLINE - 2, invalid UTF-8, a control
+ * character other than HTAB, or no code followed by "-" or " ".
  */
 int	 reply_parse(const char *line, size_t len, const char **id,
 	    size_t *idlen, int *code, int *more, const char **text);

@@ -15,14 +15,22 @@ enum sandbox_role {
 };
 
 /*
- * sandbox_drop: if user is non-NULL, looks it up, chroots into root
- * (when non-NULL) and changes to its uid/gid (all three ids, with
- * supplementary groups reset); then applies the role's seccomp filter
- * and PR_SET_NO_NEW_PRIVS.  Fatal on any failure (fail closed).
+ * sandbox_drop: if user is non-NULL, looks it up (before any chroot);
+ * if root is non-NULL, chroots into it and changes to "/"; if user is
+ * non-NULL, changes to its uid/gid (all three ids, with supplementary
+ * groups reset to its group); then sets PR_SET_NO_NEW_PRIVS and applies
+ * the role's seccomp filter (policy in sandbox.c: refused calls fail
+ * with EPERM).  Development mode passes NULL, NULL: only the filter.
+ * Fatal on any failure (fail closed).  Call it once, after every file
+ * the process needs is open; the filter cannot be lifted.
  */
 void	 sandbox_drop(enum sandbox_role, const char *user, const char *root);
 
-/* sandbox_user: changes to uid/gid of pw name; -1 on failure. */
+/*
+ * sandbox_user: changes to uid/gid of pw name (all three ids,
+ * supplementary groups reset).  Without root it succeeds only if the
+ * process already runs as that user.  0, or -1 with errno.
+ */
 int	 sandbox_user(const char *user);
 
 #endif

@@ -63,4 +63,16 @@ int	 spool_w_finish(struct spool_writer *);
 int	 spool_read_index(int fd, struct spool_part *parts, int maxparts,
 	    int *nparts);
 
+/*
+ * spool_type_valid: 1 if the NUL-terminated s is a MIME type as the
+ * format requires (RFC 2045 token "/" token, 1..127 octets), else 0.
+ * spool_name_valid: 1 if s is a part name (valid UTF-8, no CR, LF or
+ * other C0 control or DEL, at most 255 octets, may be empty), else 0.
+ * spool_utf8_valid: 1 if buf[0..len) is well-formed UTF-8 (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), else 0.
+ */
+int	 spool_type_valid(const char *s);
+int	 spool_name_valid(const char *s);
+int	 spool_utf8_valid(const void *buf, size_t len);
+
 #endif

@@ -13,16 +13,22 @@ int	 uuid_valid(const char *s);
 
 /*
  * b64_encode: sodium base64 (ORIGINAL variant, padded) of in[0..len)
- * into out (size outsz incl. NUL).  Returns length or -1.
- * b64_decode: strict decode of NUL-terminated s into out (size outsz);
- * returns decoded length or -1 (invalid, too long).
+ * into out (size outsz incl. NUL).  Returns length or -1 (out too
+ * small).
+ * b64_decode: strict decode of NUL-terminated s into out (size outsz):
+ * only A-Z a-z 0-9 + / and correct '=' padding, no white space, unused
+ * bits zero.  Returns decoded length or -1 (invalid, too long).
+ * Anyone calling sodium_base642bin directly must check the alphabet
+ * first: libsodium 1.0.18 decodes octets 0x80-0xff as '/'.
  */
 int	 b64_encode(const void *in, size_t len, char *out, size_t outsz);
 int	 b64_decode(const char *s, void *out, size_t outsz);
 
 /*
  * parse_duration: "<n>[smhd]" (no suffix = seconds) into *secs; 0 or -1.
- * parse_size: "<n>[KMG]" into *bytes; 0 or -1.  No overflow, no sign.
+ * parse_size: "<n>[KMG]" (powers of 1024, upper case only) into *bytes;
+ * 0 or -1.  Both: decimal digits only, no sign, no white space, -1 on
+ * overflow; *out is untouched on -1.
  */
 int	 parse_duration(const char *s, uint32_t *secs);
 int	 parse_size(const char *s, uint64_t *bytes);

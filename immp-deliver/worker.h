@@ -1,0 +1,63 @@
+/*
+ * Copyright (c) 2026 The immpd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * Per-owner delivery workers (DESIGN §3): deliver (root) forks one
+ * worker per mailbox owner uid; the worker changes to that user
+ * (supplementary groups, then gid, then uid; not in -u mode), closes
+ * every descriptor but its channel, and then handles IMSG_MDA_DELIVER
+ * (with the spool descriptor) one at a time, answering IMSG_MDA_DONE.
+ * A worker that dies, breaks the protocol or takes longer than
+ * WORKER_TIMEOUT seconds for a delivery is killed and its deliveries
+ * in flight are reported as IPC_TEMPFAIL; the next delivery for that
+ * owner starts a new worker.
+ */
+#ifndef IMMP_DELIVER_WORKER_H
+#define IMMP_DELIVER_WORKER_H
+
+#include <sys/types.h>
+
+#include "conf.h"
+#include "ipc.h"
+
+struct event_base;
+
+#define WORKER_TIMEOUT	600
+
+/* Called for every delivery result that must go back to the queue. */
+typedef void	(*worker_done_cb)(const struct ipc_mda_done *done);
+
+/*
+ * worker_init: conf and host (maildir_hostname) must outlive the
+ * workers; unpriv: -u mode (no identity change); debug: log to stderr.
+ */
+void	 worker_init(struct event_base *base, struct immpd_conf *conf,
+	    const char *host, int unpriv, int debug, worker_done_cb done);
+
+/*
+ * worker_deliver: hands d and the spool descriptor fd (taken over in
+ * every case) to the worker of uid, starting it (as user/gid) when
+ * there is none.  Returns 0, or -1 if no worker could be started (the
+ * caller reports IPC_TEMPFAIL).
+ */
+int	 worker_deliver(uid_t uid, gid_t gid, const char *user,
+	    const struct ipc_mda_deliver *d, int fd);
+
+/* worker_reap: collects exited children (SIGCHLD handler). */
+void	 worker_reap(void);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * Copyright (c) 2026 The immpd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/* immpctl(8): the administrator's tool.  Command dispatch. */
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "conf.h"
+#include "log.h"
+#include "immpctl.h"
+
+static const char	*conffile = SYSCONFDIR "/immpd.conf";
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char *[]);
+} cmds[] = {
+	{ "user",	cmd_user },
+};
+
+void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: immpctl [-f file] user add [-F] [-m memlimit] "
+	    "[-o opslimit] account\n"
+	    "       immpctl [-f file] user passwd [-m memlimit] "
+	    "[-o opslimit] account\n"
+	    "       immpctl [-f file] user del account\n"
+	    "       immpctl [-f file] user list\n");
+	exit(1);
+}
+
+void
+immpctl_conf(struct immpd_conf *conf)
+{
+	if (conf_parse(conffile, conf) == -1)
+		errx(1, "%s: cannot use this configuration", conffile);
+}
+
+int
+main(int argc, char *argv[])
+{
+	size_t	i;
+	int	ch;
+
+	/* conf_parse reports through log_warnx: "immpctl: file:line: ..." */
+	log_init(1, LOG_USER);
+	log_procname("immpctl");
+
+	/* '+': options end at the command name. */
+	while ((ch = getopt(argc, argv, "+f:")) != -1) {
+		switch (ch) {
+		case 'f':
+			conffile = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (sodium_init() < 0)
+		errx(1, "cannot initialise libsodium");
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			return cmds[i].fn(argc, argv);
+	}
+	usage();
+}

@@ -1,0 +1,334 @@
+/*
+ * The network process of immpd (DESIGN §3, §5): listeners, IMMP
+ * sessions, AUTH SECRET and message reception.  Everything here runs
+ * inside the sandboxed network process; it never sees a password, a
+ * verifier or a mailbox.
+ *
+ *   network.c   process start-up, TLS contexts, imsg dispatch, accept
+ *   session.c   per-connection I/O (plain and TLS), line reader, the
+ *               command dispatcher and the commands without state
+ *   auth.c      AUTH SECRET / AUTH RESPONSE (talks to immp-lookup)
+ *   message.c   DELIVER TO / DATA / DONE (talks to immp-lookup and
+ *               immp-queue, writes the spool file)
+ */
+#ifndef IMMPD_SESSION_H
+#define IMMPD_SESSION_H
+
+#include <sys/types.h>
+#include <sys/tree.h>
+
+#include <stdint.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "ipc.h"
+#include "spool.h"
+
+struct event;
+struct event_base;
+struct evbuffer;
+struct imsgev;
+struct sockaddr;
+struct tls;
+
+#define SESSION_IDLE_TIMEOUT	300	/* seconds without input: 730 */
+#define SESSION_FLUSH_TIMEOUT	10	/* seconds to flush before close */
+#define SESSION_OUT_HIWAT	(64 * 1024)	/* stop reading above this */
+#define SESSION_NONCE_LEN	24	/* random octets of the 101 i= */
+#define SESSION_NONCE_B64	33	/* its base64 text incl. NUL */
+#define CBIND_LEN		32	/* SHA-256 of the certificate DER */
+
+#define MSG_MAX_RCPTS		100	/* recipients per DELIVER */
+#define MSG_META_MAX		8192	/* text/rfc822-headers part */
+#define MSG_META_TYPE		"text/rfc822-headers"
+#define MSG_IMID_MAX		512	/* IMID text kept for 420 replies */
+
+/* One "listen on" line with its socket and TLS server context. */
+struct listener {
+	struct conf_listen	*conf;
+	int			 fd;
+	struct tls		*tls;
+	uint8_t			 cbind[CBIND_LEN];
+	struct event		*ev;
+};
+
+/* Process-wide state of the network process (network.c). */
+struct netenv {
+	struct immpd_conf	 conf;
+	struct event_base	*base;
+	struct imsgev		*parent;
+	struct imsgev		*queue;
+	struct imsgev		*lookup;
+	struct listener		*listeners;
+	size_t			 nlisteners;
+	uint32_t		 nsessions;
+	struct event		*accept_pause;
+};
+extern struct netenv	*env;
+
+/* Protocol state (immp(7) STATES). */
+enum session_state {
+	STATE_UNENCRYPTED,	/* before UPGRADE */
+	STATE_UNAUTH,		/* TLS, no AUTH yet */
+	STATE_LOCAL,		/* AUTH SECRET accepted */
+};
+
+/* Transport state. */
+enum session_io {
+	IO_PLAIN,
+	IO_HANDSHAKE,		/* TLS handshake in progress */
+	IO_TLS,
+};
+
+/* What the octets after the current command line are. */
+enum session_input {
+	IN_COMMAND,		/* command lines */
+	IN_LITERAL,		/* DATA ... LENGTH n: n raw octets */
+	IN_B64LINES,		/* DATA ... +BASE64: lines until two empty */
+};
+
+/* The request a session waits for; input is not read meanwhile. */
+enum session_wait {
+	WAIT_NONE,
+	WAIT_AUTH_CHALLENGE,	/* IMSG_LKA_AUTH_CHALLENGE */
+	WAIT_AUTH_RESULT,	/* IMSG_LKA_AUTH_RESULT */
+	WAIT_RCPT,		/* IMSG_LKA_RCPT_RESULT */
+	WAIT_CREATE,		/* IMSG_QUEUE_MSG_CREATED */
+	WAIT_COMMIT,		/* IMSG_QUEUE_MSG_COMMITTED */
+};
+
+/* The DATA block being received (also when it is only discarded). */
+struct part {
+	int		 active;
+	int		 discard;	/* refused: swallow the data, no reply */
+	int		 base64;	/* +BASE64 */
+	int		 meta;		/* text/rfc822-headers, kept in memory */
+	int		 content;	/* +CONTENT */
+	int		 bad64;		/* invalid base64 seen */
+	int		 failed;	/* spool write error */
+	int		 padded;	/* a base64 group with '=' was decoded */
+	char		 id[CMD_MAXID + 1];	/* pipeline id of the DATA */
+	char		 name[SPOOL_NAME_MAX];
+	char		 type[SPOOL_TYPE_MAX];
+	uint64_t	 len;		/* decoded octets so far */
+	char		 b64[4];	/* incomplete base64 group */
+	size_t		 nb64;
+	uint8_t		*metabuf;	/* MSG_META_MAX octets if meta */
+	size_t		 metalen;
+	int		 metaover;	/* more than MSG_META_MAX octets */
+	struct spool_writer saved;	/* writer before the part began */
+};
+
+struct rcpt {
+	char		 imid[MSG_IMID_MAX];	/* as the client wrote it */
+	char		 account[IPC_ACCOUNT_MAX];
+	char		 folder[IPC_FOLDER_MAX];
+};
+
+enum msg_state {
+	MSG_RCPT,		/* checking recipients with lookup */
+	MSG_CREATE,		/* waiting for the spool descriptor */
+	MSG_OPEN,		/* 270 given, DATA accepted */
+	MSG_COMMIT,		/* DONE sent to the queue */
+};
+
+/* A message between DELIVER TO and the answer to DONE. */
+struct message {
+	enum msg_state	 state;
+	uint32_t	 flags;		/* MSGF_* */
+	struct rcpt	*rcpts;
+	size_t		 nrcpt;
+	size_t		 rcur;		/* recipient being checked */
+	char		 uuid[IPC_UUID_MAX];
+	int		 fd;		/* spool file, -1 before CREATED */
+	struct spool_writer sw;
+	uint64_t	 size;		/* decoded octets of all parts */
+	int		 nparts;
+	int		 has_meta;	/* a metadata part was saved */
+};
+
+struct session {
+	RB_ENTRY(session)	 entry;
+	uint64_t		 id;
+	int			 fd;
+	struct listener		*listener;
+	char			 addr[IPC_ADDR_MAX];
+	char			 nonce[SESSION_NONCE_B64];
+
+	enum session_state	 state;
+	enum session_io		 io;
+	struct tls		*tls;
+	int			 upgrading;	/* 204 queued, TLS next */
+	int			 closing;	/* flush, then free */
+	int			 lingering;	/* flushed, draining input */
+	const char		*reason;	/* for the close log line */
+	struct event		*rev;
+	struct event		*wev;
+	struct event		*timer;
+	short			 rd_want;	/* event the last read needs */
+	short			 wr_want;	/* event the last write needs */
+	short			 hs_want;	/* event the handshake needs */
+	size_t			 wlen;		/* tls_write length to retry */
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+
+	/* The command line being executed, and its position. */
+	char			 line[CMD_MAXLINE + 2];
+	struct cmd		 cmds[CMD_MAXCMDS];
+	size_t			 ncmds;
+	size_t			 curcmd;
+	const char		*cmdid;		/* id of the current command */
+	int			 skipline;	/* overlong: drop up to LF */
+
+	enum session_wait	 wait;
+	uint64_t		 reqid;
+	uint32_t		 reqseq;
+
+	enum session_input	 inmode;
+	uint64_t		 litleft;	/* octets of the literal left */
+	int			 empties;	/* consecutive empty lines */
+	struct part		 part;
+
+	/* AUTH SECRET */
+	int			 auth_pending;	/* 303 given, no RESPONSE yet */
+	uint64_t		 auth_reqid;
+	char			 auth_account[IPC_ACCOUNT_MAX];
+	char			 account[IPC_ACCOUNT_MAX];	/* once LOCAL */
+
+	struct message		*msg;
+};
+
+/* network.c */
+
+/*
+ * network_main: the network process (immpd -X network).  fds 3, 4, 5 are
+ * the parent, queue and lookup channels, fds 6.. the listening sockets
+ * in the order of the "listen" lines.  Never returns.
+ */
+__attribute__((noreturn))
+void	 network_main(const char *conffile, int debug, int verbose,
+	    int unpriv);
+
+/*
+ * net_compose: sends one imsg to the queue or lookup process (ch is
+ * env->queue or env->lookup).  A failure is fatal: the peer is our own
+ * process and the channel cannot be repaired (DESIGN §3).
+ */
+void	 net_compose(struct imsgev *ch, uint32_t type, const void *data,
+	    size_t len);
+
+/* session.c */
+
+/*
+ * session_accept: takes ownership of the accepted, non-blocking socket
+ * fd from listener l; sa is the peer address.  Starts the greeting or
+ * the implicit TLS handshake.  On failure the socket is closed.
+ */
+void	 session_accept(struct listener *l, int fd, const struct sockaddr *sa);
+
+/*
+ * session_reply: queues one reply line, formatted with reply_format
+ * (reply.h), with the pipeline id of the command being executed.
+ * session_replyid does the same with an explicit id (may be NULL or "").
+ * more != 0 gives the "-" continuation form.  A line that cannot be
+ * formatted is replaced by "700 Internal error, try again later."
+ */
+void	 session_reply(struct session *, int code, int more,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	 session_replyid(struct session *, const char *id, int code,
+	    int more, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/*
+ * session_close: queues nothing more, flushes the output (at most
+ * SESSION_FLUSH_TIMEOUT seconds) and frees the session.  reason is a
+ * static string for the "session close" log line.
+ */
+void	 session_close(struct session *, const char *reason);
+
+/*
+ * session_reqid: a new request id for an imsg sent on behalf of s; the
+ * session can be found again from it with session_byreq.
+ */
+uint64_t session_reqid(struct session *);
+
+/* session_byreq: the live session that issued reqid, or NULL. */
+struct session	*session_byreq(uint64_t reqid);
+
+/*
+ * session_wait: s stops executing commands and reading input until
+ * the answer arrives (see session_kick).  what names the expected answer, reqid its id.
+ */
+void	 session_wait(struct session *, enum session_wait what,
+	    uint64_t reqid);
+
+/*
+ * session_kick: runs the session's I/O after a change made from outside
+ * it (an answer from another process: the caller sets s->wait to
+ * WAIT_NONE first, the handler may start a new wait).  May free s (e.g.
+ * the client went away meanwhile): the caller must not touch s after.
+ */
+void	 session_kick(struct session *);
+
+/*
+ * session_literal: the next n octets after the current line are a DATA
+ * literal; they are handed to msg_input, then msg_part_end is called.
+ * session_b64lines: the next lines are base64 text for msg_line, up to
+ * two consecutive empty lines, then msg_part_end is called.
+ */
+void	 session_literal(struct session *, uint64_t n);
+void	 session_b64lines(struct session *);
+
+/* session_last_cmd: 1 if the command being executed ends its line. */
+int	 session_last_cmd(struct session *);
+
+/*
+ * session_skip_rest: answers every command left on the current line with
+ * 400 and drops them (they follow a refused DATA literal).
+ */
+void	 session_skip_rest(struct session *);
+
+/* session_shutdown: frees every session (process exit). */
+void	 session_shutdown(void);
+
+/* auth.c -- AUTH SECRET, DESIGN §5, immp(7) AUTH SECRET. */
+
+/* auth_secret: "AUTH SECRET <account> [<device>]": asks lookup. */
+void	 auth_secret(struct session *, const struct cmd *);
+/* auth_response: "AUTH RESPONSE c=<nonce> p=<proof>": asks lookup. */
+void	 auth_response(struct session *, const struct cmd *);
+/* auth_challenge: the answer to AUTH_BEGIN: 302 + 303, 710 or 700. */
+void	 auth_challenge(struct session *, const struct ipc_auth_challenge *);
+/* auth_result: the answer to AUTH_PROOF: 210, 410, 710 or 700. */
+void	 auth_result(struct session *, const struct ipc_auth_result *);
+
+/* message.c -- DELIVER TO / DATA / DONE, immp(7) DELIVER. */
+
+/* msg_deliver: "DELIVER TO <imid>... [switches]": checks recipients. */
+void	 msg_deliver(struct session *, const struct cmd *);
+/*
+ * msg_data: "DATA ...": accepts (271) or refuses a part; in both cases
+ * with a parseable LENGTH the literal is consumed.  Handles every state,
+ * including before TLS, so that the literal is always skipped.
+ */
+void	 msg_data(struct session *, const struct cmd *);
+/* msg_done: "DONE": finishes the spool file and commits it. */
+void	 msg_done(struct session *, const struct cmd *);
+/* msg_input: len octets of the current literal (raw or base64). */
+void	 msg_input(struct session *, const char *buf, size_t len);
+/* msg_line: one line (without CRLF) of a +BASE64 block without LENGTH. */
+void	 msg_line(struct session *, const char *buf, size_t len);
+/* msg_part_end: the literal or the base64 block is complete: 272/4xx. */
+void	 msg_part_end(struct session *);
+/* msg_rcpt_result: lookup's answer for the recipient being checked. */
+void	 msg_rcpt_result(struct session *, const struct ipc_rcpt_result *);
+/* msg_created: queue's answer to MSG_CREATE; fd is owned from here. */
+void	 msg_created(struct session *, const struct ipc_msg_created *, int fd);
+/* msg_orphan_created: MSG_CREATED for a session that is gone. */
+void	 msg_orphan_created(const struct ipc_msg_created *, int fd);
+/* msg_committed: queue's answer to MSG_COMMIT: 273 or 720. */
+void	 msg_committed(struct session *, const struct ipc_msg_committed *);
+/* msg_free: drops the open message and part (rollback if created). */
+void	 msg_free(struct session *);
+
+#endif

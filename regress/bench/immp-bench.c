@@ -1,0 +1,284 @@
+/*
+ * immp-bench: load generator for immpd.  N sessions (one thread each)
+ * connect, upgrade to TLS, authenticate once and deliver M messages of
+ * S octets each; prints accepted/s, delivered/s (by watching the
+ * recipient's Maildir new/ directory) and the p50/p99 acceptance
+ * latency (DELIVER TO sent -> 273 read).  See regress/bench/README.
+ */
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <tls.h>
+
+#include "immp.h"
+
+struct bench {
+	const char	*host;
+	const char	*port;
+	const char	*account;
+	const char	*password;
+	const char	*cafile;
+	const char	*servername;
+	char		*rcpt;
+	const char	*maildir_new;
+	int		 insecure;
+	int		 sessions;
+	int		 messages;
+	size_t		 size;
+};
+
+struct worker {
+	pthread_t	 thread;
+	struct bench	*b;
+	int		 index;
+	double		*latency;	/* seconds, one per message */
+	int		 accepted;
+	int		 failed;
+};
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *
+worker_run(void *arg)
+{
+	struct worker	*w = arg;
+	struct bench	*b = w->b;
+	struct conn	 c;
+	struct part	 part;
+	char		 uuid[128], name[32];
+	double		 t0;
+	int		 i;
+
+	if (conn_connect(&c, b->host, b->port, 0) != 0) {
+		w->failed = b->messages;
+		return NULL;
+	}
+	if (conn_greeting(&c) != 0 ||
+	    conn_upgrade(&c, b->servername, b->cafile, b->insecure) != 0 ||
+	    auth_secret(&c, b->account, NULL, b->password,
+	    strlen(b->password)) != 0) {
+		w->failed = b->messages;
+		conn_close(&c);
+		return NULL;
+	}
+	memset(&part, 0, sizeof(part));
+	part.name = name;
+	part.type = "text/plain";
+	part.content = 1;
+	part.len = b->size;
+	if ((part.data = malloc(b->size)) == NULL)
+		err(1, NULL);
+	for (i = 0; i < b->messages; i++) {
+		size_t	j;
+
+		/* printable text, lines of 72 */
+		for (j = 0; j < b->size; j++)
+			part.data[j] = (j % 73 == 72) ? '\n' :
+			    'a' + (int)((j + i + w->index) % 26);
+		if (b->size > 0)
+			part.data[b->size - 1] = '\n';
+		snprintf(name, sizeof(name), "body-%d-%d.txt", w->index, i);
+		t0 = now();
+		if (send_message(&c, &b->rcpt, 1, &part, 1, uuid,
+		    sizeof(uuid)) != 0) {
+			w->failed = b->messages - i;
+			break;
+		}
+		w->latency[w->accepted++] = now() - t0;
+	}
+	free(part.data);
+	if (w->failed == 0)
+		(void)conn_cmd(&c, NULL, "QUIT");
+	conn_close(&c);
+	return NULL;
+}
+
+static int
+count_files(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: immp-bench -H host:port -u account -t rcpt "
+	    "[-P password-file] [-C cafile | -k]\n"
+	    "                  [-S servername] [-n sessions] [-m messages] "
+	    "[-s size] [-d maildir-new]\n");
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct bench	 b;
+	struct worker	*w;
+	double		*all, t0, t_acc, t_del = 0, wait_until;
+	char		 hostbuf[256], pwbuf[1024], *colon;
+	const char	*pwfile = NULL;
+	FILE		*fp;
+	int		 ch, i, j, total, accepted = 0, failed = 0, base = 0;
+	int		 delivered = 0, n;
+
+	memset(&b, 0, sizeof(b));
+	b.sessions = 8;
+	b.messages = 250;
+	b.size = 2048;
+	while ((ch = getopt(argc, argv, "C:d:H:km:n:P:s:S:t:u:")) != -1) {
+		switch (ch) {
+		case 'C':
+			b.cafile = optarg;
+			break;
+		case 'd':
+			b.maildir_new = optarg;
+			break;
+		case 'H':
+			if (strlcpy(hostbuf, optarg, sizeof(hostbuf)) >=
+			    sizeof(hostbuf))
+				usage();
+			b.host = hostbuf;
+			break;
+		case 'k':
+			b.insecure = 1;
+			break;
+		case 'm':
+			b.messages = atoi(optarg);
+			break;
+		case 'n':
+			b.sessions = atoi(optarg);
+			break;
+		case 'P':
+			pwfile = optarg;
+			break;
+		case 's':
+			b.size = strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			b.servername = optarg;
+			break;
+		case 't':
+			b.rcpt = optarg;
+			break;
+		case 'u':
+			b.account = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (b.host == NULL || b.account == NULL || b.rcpt == NULL ||
+	    strchr(b.account, '@') == NULL || b.sessions < 1 ||
+	    b.messages < 1 || b.size < 1 || b.size > 64 * 1024 * 1024)
+		usage();
+	b.port = "1025";
+	if ((colon = strrchr(hostbuf, ':')) != NULL) {
+		*colon = '\0';
+		b.port = colon + 1;
+	}
+	if (b.servername == NULL)
+		b.servername = strchr(b.account, '@') + 1;
+	if (pwfile != NULL) {
+		if ((fp = fopen(pwfile, "r")) == NULL)
+			err(1, "%s", pwfile);
+		if (fgets(pwbuf, sizeof(pwbuf), fp) == NULL)
+			errx(1, "%s: empty", pwfile);
+		fclose(fp);
+		pwbuf[strcspn(pwbuf, "\r\n")] = '\0';
+		b.password = pwbuf;
+	} else if ((b.password = getenv("IMMP_PASSWORD")) == NULL)
+		errx(1, "no password: -P file or IMMP_PASSWORD");
+
+	if (sodium_init() == -1 || tls_init() == -1)
+		errx(1, "library initialisation failed");
+	if (b.maildir_new != NULL)
+		base = count_files(b.maildir_new);
+
+	total = b.sessions * b.messages;
+	if ((w = calloc(b.sessions, sizeof(*w))) == NULL ||
+	    (all = calloc(total, sizeof(double))) == NULL)
+		err(1, NULL);
+	t0 = now();
+	for (i = 0; i < b.sessions; i++) {
+		w[i].b = &b;
+		w[i].index = i;
+		w[i].latency = all + (size_t)i * b.messages;
+		if (pthread_create(&w[i].thread, NULL, worker_run, &w[i]) != 0)
+			errx(1, "pthread_create failed");
+	}
+	for (i = 0; i < b.sessions; i++)
+		pthread_join(w[i].thread, NULL);
+	t_acc = now() - t0;
+
+	/* compact the latencies */
+	for (i = 0, n = 0; i < b.sessions; i++) {
+		for (j = 0; j < w[i].accepted; j++)
+			all[n++] = w[i].latency[j];
+		accepted += w[i].accepted;
+		failed += w[i].failed;
+	}
+	qsort(all, accepted, sizeof(double), cmp_double);
+
+	if (b.maildir_new != NULL && accepted > 0) {
+		wait_until = now() + 60 + accepted / 50.0;
+		for (;;) {
+			delivered = count_files(b.maildir_new) - base;
+			if (delivered >= accepted || now() > wait_until)
+				break;
+			usleep(20000);
+		}
+		t_del = now() - t0;
+	}
+
+	printf("sessions %d, messages %d x %zu octets, accepted %d, "
+	    "failed %d\n", b.sessions, total, b.size, accepted, failed);
+	printf("accepted/s  %.1f  (%.2f s)\n", accepted / t_acc, t_acc);
+	if (b.maildir_new != NULL)
+		printf("delivered/s %.1f  (%d of %d in %.2f s)\n",
+		    delivered / t_del, delivered, accepted, t_del);
+	if (accepted > 0)
+		printf("latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		    all[(accepted - 1) / 2] * 1e3,
+		    all[(size_t)((accepted - 1) * 0.99)] * 1e3,
+		    all[accepted - 1] * 1e3);
+	sodium_memzero(pwbuf, sizeof(pwbuf));
+	free(all);
+	free(w);
+	return (failed > 0 || (b.maildir_new != NULL &&
+	    delivered < accepted)) ? 1 : 0;
+}
