@@ -199,8 +199,12 @@ conn_expect(struct conn *c, struct reply *r, int want, const char *what)
 	for (;;) {
 		if ((rv = conn_reply(c, r)) != 0)
 			return rv;
-		if (r->id[0] == '\0' && !r->more)
-			break;
+		if (r->id[0] != '\0' || r->more)
+			continue;
+		/* unsolicited information (e.g. new mail) is not an answer */
+		if (r->code < 200 && want >= 200)
+			continue;
+		break;
 	}
 	if (r->code == want)
 		return 0;

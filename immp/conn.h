@@ -95,7 +95,8 @@ int	 conn_reply(struct conn *c, struct reply *r);
 
 /*
  * conn_expect: reads reply lines until the last line of a reply with
- * the empty pipeline id; returns 0 if its code is want, else prints
+ * the empty pipeline id (1xx information lines are skipped unless want
+ * is 1xx); returns 0 if its code is want, else prints
  * "what: server replied: <line>" and returns EXIT_TEMP for 7xx or
  * EXIT_PERM otherwise.  The final line is left in *r.
  */

@@ -147,7 +147,7 @@ Send a message as bob (password from a file):
 
 Send a file with a subject, as alice, password from the environment:
   IMMP_PASSWORD='$(cat "$demo/alice.password")' $immp -u alice@demo.test \\
-      send -t bob@demo.test -s Report -a README.md demo/welcome.txt
+      send -t bob@demo.test -s Report -a LICENSE demo/welcome.txt
 
 Or be asked for the password (it is $bobpw):
   $immp -u bob@demo.test send -t alice@demo.test demo/welcome.txt

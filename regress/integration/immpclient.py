@@ -266,6 +266,7 @@ class Session:
             if r.code != 272:
                 raise AssertionError("part refused: %r" % r.raw)
             done[r.id] = r
+        self.cmd("DONE")
         r = self.expect(273)
         uuid = r.text.split(" ", 1)[0]
         if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"

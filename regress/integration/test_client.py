@@ -21,7 +21,8 @@ from harness import binary, free_port, immp_uuid, run_immp
 def test_send_output_and_exit_0(daemon, tmp_path):
     (tmp_path / "b.txt").write_bytes(b"hello\n")
     r = run_immp(daemon, "bob@demo.test",
-                 ["-t", "alice@demo.test", "-s", "hi", str(tmp_path / "b.txt")])
+                 ["-t", "alice@demo.test", "-s", "hi",
+                  str(tmp_path / "b.txt")])
     uuid = immp_uuid(r)
     assert r.stderr == b""
     daemon.wait_message("alice", uuid)
