@@ -15,11 +15,15 @@
 
 #include <sodium.h>
 
+#include "imid.h"
 #include "immp.h"
+#include "ipc.h"
 #include "scram.h"
 #include "util.h"
 
 #define AUTH_MEMLIMIT_MAX	(1024ULL * 1024 * 1024)	/* 1 GiB */
+/* A server may not make the client spin for minutes on Argon2id. */
+#define AUTH_OPSLIMIT_MAX	32
 #define AUTH_CNONCE_LEN		24	/* random octets, 32 base64 chars */
 
 struct challenge {
@@ -94,7 +98,7 @@ auth_parse_challenge(const char *text, struct challenge *ch)
 	if (seen != 63)
 		return -1;
 	if (ch->ops < crypto_pwhash_argon2id_OPSLIMIT_MIN ||
-	    ch->ops > crypto_pwhash_argon2id_OPSLIMIT_MAX ||
+	    ch->ops > AUTH_OPSLIMIT_MAX ||
 	    ch->mem < crypto_pwhash_argon2id_MEMLIMIT_MIN ||
 	    ch->mem > AUTH_MEMLIMIT_MAX)
 		return -1;
@@ -140,7 +144,24 @@ auth_secret(struct conn *c, const char *account, const char *device,
 	uint8_t		 salted[SCRAM_KEYLEN], ckey[SCRAM_KEYLEN];
 	uint8_t		 skey[SCRAM_KEYLEN], stkey[SCRAM_KEYLEN];
 	uint8_t		 proof[SCRAM_KEYLEN], sig[SCRAM_KEYLEN];
+	struct imid	 id;
+	const char	*errstr;
+	char		 acct[IPC_ACCOUNT_MAX];
 	int		 rv, len;
+
+	/*
+	 * The server binds the canonical account (domain in lower case,
+	 * no "imid:") into the AuthMessage; so must we.
+	 */
+	if (imid_parse(account, &id, &errstr) == -1 || id.shared[0] != '\0' ||
+	    id.folder[0] != '\0' || id.mailbox[0] != '\0' ||
+	    id.message[0] != '\0' || id.options[0] != '\0' ||
+	    imid_account(&id, acct, sizeof(acct)) == -1) {
+		fprintf(stderr, "immp: %s: not an account (user@domain)\n",
+		    account);
+		return EXIT_PERM;
+	}
+	account = acct;
 
 	if (conn_cert_hash(c, cbind) == -1) {
 		fprintf(stderr, "immp: cannot get the server certificate "

@@ -28,6 +28,22 @@ def test_send_output_and_exit_0(daemon, tmp_path):
     daemon.wait_message("alice", uuid)
 
 
+def test_account_domain_in_any_case(daemon):
+    # The AuthMessage carries the canonical account; a login typed with
+    # the domain in capitals must still authenticate.
+    pwfile = daemon.base / "password-mixed-case"
+    pwfile.write_text(daemon.users["bob@demo.test"] + "\n")
+    os.chmod(pwfile, 0o600)
+    r = subprocess.run(
+        [binary("immp"), "-H", "127.0.0.1:%d" % daemon.port,
+         "-u", "imid:bob@Demo.TEST", "--password-file", str(pwfile),
+         "--ca", str(daemon.cert), "--servername", "demo.test",
+         "send", "-t", "alice@demo.test", "-"],
+        input=b"case\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        timeout=60)
+    daemon.wait_message("alice", immp_uuid(r))
+
+
 def test_wrong_password_exit_1(daemon):
     r = run_immp(daemon, "bob@demo.test", ["-t", "alice@demo.test", "-"],
                  password="not the password", stdin=b"x\n")
