@@ -62,7 +62,11 @@ atom_valid(const char *s, size_t len)
 	return (1);
 }
 
-/* folder, mailbox segment: 1*64 part characters, not "." or "..". */
+/*
+ * folder, mailbox segment: 1*64 part characters, no leading or trailing
+ * ".", no "..": the name becomes a Maildir++ folder ".name", where a dot
+ * is the hierarchy separator.
+ */
 static int
 name_valid(const char *s, size_t len)
 {
@@ -70,12 +74,14 @@ name_valid(const char *s, size_t len)
 
 	if (len == 0 || len > IMID_MAXPART)
 		return (0);
-	if ((len == 1 && s[0] == '.') ||
-	    (len == 2 && s[0] == '.' && s[1] == '.'))
+	if (s[0] == '.' || s[len - 1] == '.')
 		return (0);
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
 		if (!is_partchar((unsigned char)s[i]))
 			return (0);
+		if (s[i] == '.' && s[i - 1] == '.')
+			return (0);
+	}
 	return (1);
 }
 

@@ -5,7 +5,8 @@
  *              [ "/" mailbox [ "#" message ] ] [ "?" options ]
  *   shared, local = 1*64( ALPHA / DIGIT / "." / "_" / "-" ), no leading,
  *              trailing or doubled "."
- *   folder   = 1*64( ALPHA / DIGIT / "." / "_" / "-" ), not "." or ".."
+ *   folder   = 1*64( ALPHA / DIGIT / "." / "_" / "-" ), no leading,
+ *              trailing or doubled "."
  *   domain   = LDH labels of 1..63 joined by ".", at most 253 octets,
  *              no label starting or ending with "-"
  *   mailbox  = segment *( "/" segment ), segment as folder, <= 255 total

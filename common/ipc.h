@@ -59,6 +59,14 @@ enum imsg_type {
 	IMSG_MDA_DONE,			/* struct ipc_mda_done */
 };
 
+/*
+ * Request ids of the network process: the session id shifted left by
+ * IPC_REQSEQ_BITS, ored with a per-session sequence number.  Other
+ * processes may use reqid >> IPC_REQSEQ_BITS to tell sessions apart
+ * (immp-lookup keeps at most one pending challenge per session).
+ */
+#define IPC_REQSEQ_BITS	16
+
 /* Results carried in the "result" fields. */
 enum ipc_result {
 	IPC_OK = 0,

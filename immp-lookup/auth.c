@@ -78,6 +78,7 @@ RB_HEAD(auth_failrec_tree, failrec);
 TAILQ_HEAD(failrec_list, failrec);
 
 static int	pending_cmp(struct pending *, struct pending *);
+static struct pending	*pending_victim(const char *);
 static int	failrec_cmp(struct failrec *, struct failrec *);
 RB_PROTOTYPE(auth_pending_tree, pending, node, pending_cmp);
 RB_PROTOTYPE(auth_failrec_tree, failrec, node, failrec_cmp);
@@ -109,10 +110,34 @@ static uint8_t			 secret[crypto_auth_hmacsha256_KEYBYTES];
 RB_GENERATE(auth_pending_tree, pending, node, pending_cmp);
 RB_GENERATE(auth_failrec_tree, failrec, node, failrec_cmp);
 
+/*
+ * Pending challenges are keyed by the network session (the reqid without
+ * its sequence bits): a new AUTH SECRET in a session replaces the
+ * challenge that session had, so one client cannot fill the table.
+ */
 static int
 pending_cmp(struct pending *a, struct pending *b)
 {
-	return a->reqid < b->reqid ? -1 : a->reqid > b->reqid;
+	uint64_t	 sa = a->reqid >> IPC_REQSEQ_BITS;
+	uint64_t	 sb = b->reqid >> IPC_REQSEQ_BITS;
+
+	return sa < sb ? -1 : sa > sb;
+}
+
+/*
+ * The victim when the table is full: the oldest challenge of the same
+ * client address if it has one (a client churning sessions evicts its
+ * own challenges first), else the oldest of all.
+ */
+static struct pending *
+pending_victim(const char *addr)
+{
+	struct pending	*p;
+
+	TAILQ_FOREACH(p, &pending_age, age)
+		if (strcmp(p->addr, addr) == 0)
+			return p;
+	return TAILQ_FIRST(&pending_age);
 }
 
 static int
@@ -380,7 +405,7 @@ auth_begin(const struct ipc_auth_begin *req, struct ipc_auth_challenge *out)
 	if (npending >= max_pending) {
 		log_warnx("auth: %zu challenges pending, dropping the oldest",
 		    npending);
-		pending_free(TAILQ_FIRST(&pending_age));
+		pending_free(pending_victim(p->addr));
 	}
 	RB_INSERT(auth_pending_tree, &pendings, p);
 	TAILQ_INSERT_TAIL(&pending_age, p, age);
@@ -409,7 +434,8 @@ auth_proof(const struct ipc_auth_proof *req, struct ipc_auth_result *out)
 	out->result = IPC_FAIL;
 
 	key.reqid = req->reqid;
-	if ((p = RB_FIND(auth_pending_tree, &pendings, &key)) == NULL) {
+	if ((p = RB_FIND(auth_pending_tree, &pendings, &key)) == NULL ||
+	    p->reqid != req->reqid) {
 		log_info("auth result=fail reason=no-challenge reqid=%llu",
 		    (unsigned long long)req->reqid);
 		return;

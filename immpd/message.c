@@ -460,7 +460,8 @@ msg_data(struct session *s, const struct cmd *c)
 		goto refused;
 	}
 	if (s->state == STATE_UNENCRYPTED) {
-		session_reply(s, 403, 0, "TLS required: use UPGRADE TLS first.");
+		session_reply(s, 403, 0,
+		    "TLS required: use UPGRADE TLS first.");
 		goto refused;
 	}
 	if (m == NULL || m->state != MSG_OPEN) {
@@ -597,6 +598,20 @@ part_write(struct session *s, const void *buf, size_t len)
 	}
 }
 
+/* 1 if text[0..n) holds only RFC 4648 base64 characters and "=". */
+static int
+b64_alphabet(const char *text, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (!isascii((unsigned char)text[i]) ||
+		    (!isalnum((unsigned char)text[i]) && text[i] != '+' &&
+		    text[i] != '/' && text[i] != '='))
+			return (0);
+	return (1);
+}
+
 /* Decodes n (a multiple of 4) base64 characters.  0, or -1 if invalid. */
 static int
 part_b64_chunk(struct session *s, const char *text, size_t n)
@@ -606,7 +621,12 @@ part_b64_chunk(struct session *s, const char *text, size_t n)
 	const char	*end;
 	size_t		 binlen;
 
-	if (p->padded || sodium_base642bin(bin, sizeof(bin), text, n, NULL,
+	/*
+	 * The alphabet is checked first: some libsodium versions decode
+	 * octets 0x80-0xff as "/" instead of refusing them.
+	 */
+	if (p->padded || !b64_alphabet(text, n) ||
+	    sodium_base642bin(bin, sizeof(bin), text, n, NULL,
 	    &binlen, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    end != text + n) {
 		p->bad64 = 1;
@@ -696,8 +716,9 @@ msg_part_end(struct session *s)
 			why = "part too large";
 		else if (m->has_meta)
 			why = "more than one metadata part";
-		else
-			why = meta_check(p->metabuf, p->metalen);
+		else if ((why = meta_check(p->metabuf, p->metalen)) == NULL)
+			/* The composer's own rules, so a 273 never bounces. */
+			(void)mime_meta_check(p->metabuf, p->metalen, &why);
 		if (why != NULL) {
 			if (part_drop(s) == 0)
 				session_replyid(s, p->id, 434, 0,

@@ -41,7 +41,7 @@
 #define IO_CHUNK		16384	/* octets per read/write call */
 #define IO_ROUNDS		16	/* reads per wake-up before yielding */
 #define SESSION_IN_HIWAT	(CMD_MAXLINE + 2 + IO_CHUNK)
-#define REQSEQ_BITS		16
+#define REQSEQ_BITS		IPC_REQSEQ_BITS
 
 RB_HEAD(session_tree, session);
 static int	 session_cmp(struct session *, struct session *);
@@ -71,7 +71,8 @@ static void	 session_b64line(struct session *, size_t);
 static void	 session_exec(struct session *, const struct cmd *);
 static void	 session_greeting(struct session *);
 static void	 session_vreply(struct session *, const char *, int, int,
-		    const char *, va_list) __attribute__((format(printf, 5, 0)));
+		    const char *, va_list)
+		    __attribute__((format(printf, 5, 0)));
 static const char *session_domain(void);
 static void	 cmd_noop(struct session *, const struct cmd *);
 static void	 cmd_quit(struct session *, const struct cmd *);
@@ -353,14 +354,14 @@ session_vreply(struct session *s, const char *id, int code, int more,
 		n = reply_format(line, sizeof(line), id, 700, 0,
 		    "Internal error, try again later.");
 		if (n == -1) {
-			session_close(s, "internal error");
+			session_close(s, "internal-error");
 			return;
 		}
 	}
 	log_debug("session %016" PRIx64 " > %.*s", s->id,
 	    n >= 2 ? n - 2 : n, line);
 	if (evbuffer_add(s->out, line, n) == -1)
-		session_close(s, "out of memory");
+		session_close(s, "out-of-memory");
 }
 
 static const char *
@@ -523,7 +524,7 @@ session_starttls(struct session *s)
 	if (tls_accept_socket(s->listener->tls, &s->tls, s->fd) == -1) {
 		log_warnx("session %016" PRIx64 ": tls_accept_socket: %s",
 		    s->id, tls_error(s->listener->tls));
-		s->reason = "tls error";
+		s->reason = "tls-error";
 		return (-1);
 	}
 	s->io = IO_HANDSHAKE;
@@ -869,7 +870,8 @@ session_exec(struct session *s, const struct cmd *c)
 		return;
 	}
 	if (s->state == STATE_UNENCRYPTED)
-		session_reply(s, 403, 0, "TLS required: use UPGRADE TLS first.");
+		session_reply(s, 403, 0,
+		    "TLS required: use UPGRADE TLS first.");
 	else
 		session_reply(s, 401, 0, "Unknown command.");
 }

@@ -100,13 +100,13 @@ enum session_wait {
 /* The DATA block being received (also when it is only discarded). */
 struct part {
 	int		 active;
-	int		 discard;	/* refused: swallow the data, no reply */
+	int		 discard;	/* refused: swallow data, no reply */
 	int		 base64;	/* +BASE64 */
-	int		 meta;		/* text/rfc822-headers, kept in memory */
+	int		 meta;		/* text/rfc822-headers, in memory */
 	int		 content;	/* +CONTENT */
 	int		 bad64;		/* invalid base64 seen */
 	int		 failed;	/* spool write error */
-	int		 padded;	/* a base64 group with '=' was decoded */
+	int		 padded;	/* a group with '=' was decoded */
 	char		 id[CMD_MAXID + 1];	/* pipeline id of the DATA */
 	char		 name[SPOOL_NAME_MAX];
 	char		 type[SPOOL_TYPE_MAX];
@@ -257,7 +257,8 @@ struct session	*session_byreq(uint64_t reqid);
 
 /*
  * session_wait: s stops executing commands and reading input until
- * the answer arrives (see session_kick).  what names the expected answer, reqid its id.
+ * the answer arrives (see session_kick).  what names the expected
+ * answer, reqid its id.
  */
 void	 session_wait(struct session *, enum session_wait what,
 	    uint64_t reqid);

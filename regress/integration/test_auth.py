@@ -245,3 +245,21 @@ def test_unknown_account_throttled_too(fresh_daemon):
     with tls_session(d, "127.0.0.3") as s:
         s.cmd("AUTH SECRET nobody@demo.test")
         s.expect(710, THROTTLED)
+
+
+def test_challenge_flood_does_not_evict_other_sessions(fresh_daemon):
+    """One session asking for thousands of challenges keeps one pending
+    challenge; another client's login in between still succeeds."""
+    d = fresh_daemon()
+    with tls_session(d) as other:
+        ch = other.auth_secret("alice@demo.test")
+        with tls_session(d) as flood:
+            flood.send(b"AUTH SECRET bob@demo.test\r\n" * 2500)
+            for _ in range(2500):
+                assert flood.final()[-1].code == 302
+                assert flood.final()[-1].code == 303
+        res = scram_client("alice@demo.test", "", d.users["alice@demo.test"],
+                           ch, other.cbind())
+        other.cmd("AUTH RESPONSE c=%s p=%s" % (res.cnonce, b64(res.proof)))
+        r = other.final()[-1]
+        assert r.code == 210, r.raw

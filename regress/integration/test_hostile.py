@@ -254,3 +254,48 @@ def test_message_too_large(fresh_daemon):
     assert wait_for(lambda: spool_files(d, "incoming") == [], 10)
     assert d.messages("alice") == []
     d.assert_healthy()
+
+
+def test_base64_high_octets_refused(daemon):
+    """Octets 0x80-0xff are not base64, whatever the library thinks."""
+    with hostile(daemon) as s:
+        s.cmd("DELIVER TO alice@demo.test")
+        s.expect(270)
+        s.cmd("DATA NAME hi LENGTH 8 +BASE64")
+        s.send(b"QUJD\xff\xff\xff\xff")
+        s.expect(271)
+        s.expect(431, "hi: invalid base64.")
+        s.cmd("NOOP")
+        s.expect(200)
+    daemon.assert_healthy()
+
+
+@pytest.mark.parametrize("meta", [b"Subject: no line end",
+                                  b"Subject: x\n\n",
+                                  b"Subject: " + b"s" * 950 + b"\n"],
+                         ids=["no-lf", "empty-line", "long-subject"])
+def test_metadata_the_composer_would_refuse(daemon, meta):
+    """What the composer refuses is refused at 272, never after a 273."""
+    with hostile(daemon) as s:
+        s.cmd("DELIVER TO alice@demo.test")
+        s.expect(270)
+        s.data("metadata", meta, "text/rfc822-headers")
+        s.expect(271)
+        r = s.final()[-1]
+        assert r.code == 434, r.raw
+        s.data("body", b"text\n", "text/plain", content=True)
+        s.expect(271)
+        s.expect(272)
+        s.cmd("DONE")
+        uuid = s.expect(273).text.split()[0]
+    daemon.wait_message("alice", uuid)
+    daemon.assert_healthy()
+
+
+@pytest.mark.parametrize("folder", [".x", "x.", "a..b"])
+def test_folder_names_maildir_cannot_hold(daemon, folder):
+    with hostile(daemon) as s:
+        s.cmd("DELIVER TO alice+%s@demo.test" % folder)
+        r = s.final()[-1]
+        assert r.code == 421, r.raw
+    daemon.assert_healthy()

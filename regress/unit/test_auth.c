@@ -46,6 +46,8 @@
 static char		 dir[PATH_MAX], path[PATH_MAX];
 static struct table_db	*users;
 static uint64_t		 reqid;
+/* Each begin() is a new network session (immpd's reqid layout, ipc.h). */
+#define STEP	(1ULL << IPC_REQSEQ_BITS)
 
 static void
 add_user(const char *account, const char *password)
@@ -97,7 +99,7 @@ begin(const char *account, const char *addr, struct ipc_auth_challenge *c)
 	struct ipc_auth_begin	req;
 
 	memset(&req, 0, sizeof(req));
-	req.reqid = ++reqid;
+	req.reqid = (reqid += STEP);
 	strlcpy(req.account, account, sizeof(req.account));
 	strlcpy(req.device, "laptop", sizeof(req.device));
 	strlcpy(req.addr, addr, sizeof(req.addr));
@@ -188,7 +190,7 @@ test_wrong(void **state)
 
 	/* A new challenge for the same request id replaces the old one. */
 	begin("alice@demo.test", "10.0.0.4", &c);
-	reqid--;
+	reqid -= STEP;
 	begin("alice@demo.test", "10.0.0.4", &c2);
 	assert_string_not_equal(c.n1, c2.n1);
 	assert_int_equal(prove(reqid, "alice@demo.test", "pw-alice", &c, 0,
@@ -308,15 +310,15 @@ test_throttle_parallel(void **state)
 	int				i;
 
 	add_user("alice@demo.test", "pw-alice");
-	first = reqid + 1;
+	first = reqid + STEP;
 	for (i = 0; i <= AUTH_THROTTLE_ADDR; i++) {
 		begin("alice@demo.test", "10.7.7.7", &c[i]);
 		assert_int_equal(c[i].result, IPC_OK);
 	}
 	for (i = 0; i < AUTH_THROTTLE_ADDR; i++)
-		assert_int_equal(prove(first + (uint64_t)i, "alice@demo.test",
+		assert_int_equal(prove(first + (uint64_t)i * STEP, "alice@demo.test",
 		    "wrong", &c[i], 0, &r), IPC_FAIL);
-	assert_int_equal(prove(first + AUTH_THROTTLE_ADDR, "alice@demo.test",
+	assert_int_equal(prove(first + AUTH_THROTTLE_ADDR * STEP, "alice@demo.test",
 	    "pw-alice", &c[AUTH_THROTTLE_ADDR], 0, &r), IPC_FAIL);
 }
 
@@ -330,15 +332,35 @@ test_pending_cap(void **state)
 	int				i;
 
 	add_user("alice@demo.test", "pw-alice");
-	first = reqid + 1;
+	first = reqid + STEP;
 	for (i = 0; i < 9; i++)
 		begin("alice@demo.test", "10.6.6.6", &c[i]);
 	assert_int_equal(prove(first, "alice@demo.test", "pw-alice", &c[0],
 	    0, &r), IPC_FAIL);
-	assert_int_equal(prove(first + 1, "alice@demo.test", "pw-alice",
+	assert_int_equal(prove(first + STEP, "alice@demo.test", "pw-alice",
 	    &c[1], 0, &r), IPC_OK);
-	assert_int_equal(prove(first + 8, "alice@demo.test", "pw-alice",
+	assert_int_equal(prove(first + 8 * STEP, "alice@demo.test", "pw-alice",
 	    &c[8], 0, &r), IPC_OK);
+}
+
+/* A session keeps one challenge: a new AUTH SECRET replaces its last. */
+static void
+test_one_challenge_per_session(void **state)
+{
+	struct ipc_auth_challenge	c1, c2;
+	struct ipc_auth_result		r;
+	uint64_t			sess;
+
+	add_user("alice@demo.test", "pw-alice");
+	begin("alice@demo.test", "10.5.5.5", &c1);
+	sess = reqid;
+	reqid = sess + 1 - STEP;	/* same session, next sequence number */
+	begin("alice@demo.test", "10.5.5.5", &c2);
+	assert_int_equal(reqid, sess + 1);
+	assert_int_equal(prove(sess, "alice@demo.test", "pw-alice", &c1, 0,
+	    &r), IPC_FAIL);
+	assert_int_equal(prove(sess + 1, "alice@demo.test", "pw-alice", &c2,
+	    0, &r), IPC_OK);
 }
 
 static void
@@ -375,6 +397,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pending_cap, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_one_challenge_per_session,
+		    setup, teardown),
 		cmocka_unit_test(test_helpers),
 	};
 

@@ -90,10 +90,14 @@ test_forms(void **state)
 	good("a@a.com?x?y#z/w");
 	assert_string_equal(id.options, "x?y#z/w");
 	good("a@a.com/INBOX#abc-DEF-123");
-	good("a+.x@a.com");		/* folder: only "." and ".." refused */
-	assert_string_equal(id.folder, ".x");
+	bad("a+.x@a.com");		/* folder: no leading, trailing or double dot */
+	bad("a+x.@a.com");
+	bad("a+x..y@a.com");
+	good("a+x.y@a.com");
+	assert_string_equal(id.folder, "x.y");
 	good("a@123.45");		/* all-digit labels are LDH */
-	good("a@a.com/.x");
+	bad("a@a.com/.x");		/* mailbox segments: same rule */
+	good("a@a.com/x.y/z");
 }
 
 static void
