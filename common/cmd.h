@@ -28,7 +28,7 @@
 #include <stddef.h>
 
 #define CMD_MAXLINE	8192
-#define CMD_MAXWORDS	32
+#define CMD_MAXWORDS	104	/* DELIVER TO + 100 recipients, with room */
 #define CMD_MAXSWITCH	16
 #define CMD_MAXID	32
 #define CMD_MAXCMDS	16	/* commands per line */

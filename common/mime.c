@@ -178,6 +178,16 @@ meta_parse(struct meta *m, size_t len, const char **errstr)
 			*errstr = "invalid header value";
 			return -1;
 		}
+		/* Written as "Name: value": RFC 5322 2.1.1 limit. */
+		if (nlen + 2 + strlen(v) > LINE_MAX_OCT) {
+			*errstr = "line too long";
+			return -1;
+		}
+		/* compose_mime refuses a longer Subject (RFC 2047 words). */
+		if (i == META_SUBJECT && strlen(v) > 900) {
+			*errstr = "subject too long";
+			return -1;
+		}
 		m->val[i] = v;
 		p = lf + 1;
 	}

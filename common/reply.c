@@ -14,6 +14,7 @@
 static int	is_idchar(unsigned char);
 static int	is_ctl(unsigned char);
 static size_t	id_span(const char *, size_t);
+static int	is_code(const char *, size_t);
 
 /* ALPHA / DIGIT / "-" / "_" */
 static int
@@ -42,6 +43,15 @@ id_span(const char *s, size_t len)
 	if (i > CMD_MAXID)
 		return (0);
 	return (i);
+}
+
+/* 1 if s[0..len) starts with a code (100..799) and "-" or " ". */
+static int
+is_code(const char *s, size_t len)
+{
+	return (len >= 4 && s[0] >= '1' && s[0] <= '7' &&
+	    s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' &&
+	    (s[3] == '-' || s[3] == ' '));
 }
 
 int
@@ -139,21 +149,20 @@ reply_parse(const char *line, size_t len, const char **id, size_t *idlen,
 	if (!utf8_valid(line, len))
 		return (-1);
 
+	/*
+	 * A pipe-id prefix counts only if a code follows it: "544-x: 27"
+	 * is the plain reply 544 with the text "x: 27".
+	 */
 	i = 0;
 	n = id_span(line, len);
-	if (n > 0 && len - n >= 2 && line[n] == ':' && line[n + 1] == ' ') {
+	if (n > 0 && len - n >= 2 && line[n] == ':' && line[n + 1] == ' ' &&
+	    is_code(line + n + 2, len - n - 2)) {
 		*id = line;
 		*idlen = n;
 		i = n + 2;
 	}
 
-	if (len - i < 4)
-		return (-1);
-	if (line[i] < '1' || line[i] > '7' ||
-	    line[i + 1] < '0' || line[i + 1] > '9' ||
-	    line[i + 2] < '0' || line[i + 2] > '9')
-		return (-1);
-	if (line[i + 3] != '-' && line[i + 3] != ' ')
+	if (!is_code(line + i, len - i))
 		return (-1);
 	*code = (line[i] - '0') * 100 + (line[i + 1] - '0') * 10 +
 	    (line[i + 2] - '0');

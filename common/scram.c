@@ -280,10 +280,19 @@ static const char *
 parse_b64(const char *s, uint8_t *out, size_t len, size_t b64len)
 {
 	const char	*end;
-	size_t		 outlen;
+	size_t		 outlen, i;
+	unsigned char	 c;
 
 	if (strnlen(s, b64len) != b64len)
 		return NULL;
+	/* libsodium 1.0.18 decodes octets 0x80-0xff as '/' (util.h). */
+	for (i = 0; i < b64len; i++) {
+		c = (unsigned char)s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+		    c == '='))
+			return NULL;
+	}
 	if (sodium_base642bin(out, len, s, b64len, NULL, &outlen, &end,
 	    SCRAM_B64_VARIANT) != 0 || outlen != len || end != s + b64len)
 		return NULL;

@@ -326,7 +326,8 @@ parse_part_header(const char *buf, size_t avail, struct spool_part *part,
 		return -1;
 	memcpy(part->type, p, tlen);
 	part->type[tlen] = '\0';
-	if (!spool_type_valid(part->type))
+	if (memchr(part->type, '\0', tlen) != NULL ||
+	    !spool_type_valid(part->type))
 		return -1;
 	p = sp + 1;
 	if ((sp = memchr(p, ' ', end - p)) == NULL)

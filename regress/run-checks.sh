@@ -1,8 +1,9 @@
 #!/bin/sh
 # Run by `make check` after `make` and `make SAN=1 unit`: the unit tests
-# (build-san/unit/test_*), mandoc -Tlint on man/*, then the integration
-# suite.  Ends with one line "N passed, N failed[, N skipped]" and exits 1
-# if anything failed.
+# (build-san/unit/test_*), mandoc -Tlint on man/*, the fuzz targets over
+# their seed corpus (make fuzz-smoke, if clang with libFuzzer is there),
+# then the integration suite.  Ends with one line "N passed, N failed[,
+# N skipped]" and exits 1 if anything failed.
 #
 # Environment: PYTEST_ARGS is passed to pytest (e.g. "-k deliver -x").
 
@@ -62,6 +63,28 @@ for m in man/*.[1-8]; do
 		cat "$tmp/lint.out"
 	fi
 done
+
+echo "== fuzz targets (seed corpus only)"
+# Each target run once over regress/fuzz/corpus/<target>: one passed or
+# failed per target; skipped as a whole without clang and libFuzzer.
+if make -s fuzz-probe >"$tmp/probe.out" 2>&1; then
+	make -s fuzz-smoke >"$tmp/fuzz.out" 2>&1
+	rc=$?
+	cat "$tmp/fuzz.out"
+	p=$(grep -c '^ok   fuzz_' "$tmp/fuzz.out")
+	f=$(grep -c '^FAIL fuzz_' "$tmp/fuzz.out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# the targets did not build
+		echo "FAIL fuzz targets (make fuzz-smoke exited $rc)"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+else
+	echo "skipped: clang/libFuzzer missing"
+	sed 's/^/	/' "$tmp/probe.out"
+	skipped=$((skipped + 1))
+fi
 
 echo "== integration tests"
 # shellcheck disable=SC2086

@@ -1,0 +1,388 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the fuzz targets into regress/fuzz/corpus/.
+
+Each target's directory gets small inputs, valid and hostile, named after
+what they exercise.  The first octet of an input selects a mode for the
+targets that have several (see the comment at the top of each
+fuzz_*.c).  Files already there (e.g. crash regressions, crash-*) are
+kept; files this script writes are overwritten.  Run from anywhere:
+    python3 regress/fuzz/seeds.py
+"""
+
+import base64
+import struct
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def put(target, name, data):
+    d = CORPUS / target
+    d.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    (d / name).write_bytes(data)
+
+
+# -- fuzz_cmd: first octet 15 -> at most 16 commands ----------------------
+def cmd(name, line, maxcmds=16):
+    put("fuzz_cmd", name, bytes([maxcmds - 1]) + line)
+
+
+cmd("noop", b"NOOP")
+cmd("blank", b" \t ")
+cmd("empty", b"")
+cmd("pipeline", b"AS a1 DELIVER TO alice@demo.test +IMPORTANT -secure;"
+    b" AS a2 NOOP")
+cmd("quoted", b'AUTH SECRET alice@demo.test "my \\"new\\" laptop \\\\ ;"')
+cmd("data", b"AS q1 DATA NAME \"x y.txt\" TYPE text/plain LENGTH 5 +CONTENT")
+cmd("tabs", b"\tNOOP\t\t;\tNOOP\t")
+cmd("utf8-words", "DATA NAME r\u00e9sum\u00e9.pdf \U0001f600 \u4e2d".encode())
+cmd("len-8192", b"NOOP" + b" " * 8188)
+cmd("len-8193", b"NOOP" + b" " * 8189)
+cmd("nul", b"NO\0OP")
+cmd("del", b"NOOP \x7f")
+cmd("c1-control", b"NOOP \xc2\x85")
+cmd("cr-inside", b"NOOP\rNOOP")
+cmd("utf8-ff", b"NOOP \xff")
+cmd("utf8-overlong", b"NOOP \xc0\xaf \xe0\x80\xaf")
+cmd("utf8-surrogate", b"NOOP \xed\xa0\x80")
+cmd("utf8-above", b"NOOP \xf4\x90\x80\x80")
+cmd("utf8-truncated", b"NOOP \xe2\x82")
+cmd("semicolons", b"NOOP;;NOOP")
+cmd("semicolon-only", b";")
+cmd("trailing-semicolon", b"NOOP;")
+cmd("as-alone", b"AS")
+cmd("as-id-alone", b"AS x")
+cmd("as-id-33", b"AS " + b"i" * 33 + b" NOOP")
+cmd("as-id-32", b"AS " + b"i" * 32 + b" NOOP")
+cmd("as-bad-id", b"AS b@d NOOP")
+cmd("as-quoted-id", b'AS "x" NOOP')
+cmd("as-as", b"AS x AS")
+cmd("quoted-as", b'"AS" x')
+cmd("words-32", b"W" + b" w" * 31)
+cmd("words-33", b"W" + b" w" * 32)
+cmd("switches-16", b"W" + b"".join(b" +s%d" % i for i in range(16)))
+cmd("switches-17", b"W" + b"".join(b" +s%d" % i for i in range(17)))
+cmd("commands-16", b";".join([b"NOOP"] * 16))
+cmd("commands-17", b";".join([b"NOOP"] * 17))
+cmd("commands-3-max2", b"NOOP;NOOP;NOOP", maxcmds=2)
+cmd("unterminated", b'NOOP "abc')
+cmd("bad-escape", b'NOOP "a\\nb"')
+cmd("escape-at-end", b'NOOP "a\\')
+cmd("misplaced-quote", b'NOOP a"b')
+cmd("quote-then-word", b'NOOP "a"b')
+cmd("empty-quoted", b'NOOP "" ""')
+cmd("switch-forms", b"X +a -b +1 -- + +a-b_c \"+q\" +\xc3\xa9")
+cmd("verb-switch", b"+NOOP -x")
+
+# -- fuzz_imid ----------------------------------------------------------------
+imids = {
+    "plain": "alice@demo.test",
+    "scheme": "IMID:Alice@Demo.TEST",
+    "folder": "alice+lists@demo.test",
+    "shared": "helpdesk/alice@demo.test",
+    "full": "imid:helpdesk/al.ice_x-1+f.old@a-b.c.demo.test/inbox/lists"
+            "#msg-42?key=v&x=/@#?",
+    "single-label": "root@localhost",
+    "local-64": "a" * 64 + "@demo.test",
+    "local-65": "a" * 65 + "@demo.test",
+    "domain-253": "a@" + ".".join(["b" * 63] * 3 + ["c" * 61]),
+    "domain-254": "a@" + ".".join(["b" * 63] * 3 + ["c" * 62]),
+    "label-64": "a@" + "b" * 64 + ".test",
+    "missing-at": "alice.demo.test",
+    "empty-local": "@demo.test",
+    "empty-domain": "alice@",
+    "leading-dot": ".alice@demo.test",
+    "double-dot": "al..ice@demo.test",
+    "trailing-dot-domain": "alice@demo.test.",
+    "hyphen-label": "alice@-demo.test",
+    "folder-dot": "alice+.@demo.test",
+    "folder-dotdot": "alice+..@demo.test",
+    "empty-folder": "alice+@demo.test",
+    "bad-shared": "help desk/alice@demo.test",
+    "empty-mailbox": "alice@demo.test/",
+    "mailbox-dotdot": "alice@demo.test/inbox/../x",
+    "empty-message": "alice@demo.test/inbox#",
+    "bad-message": "alice@demo.test/inbox#a.b",
+    "empty-options": "alice@demo.test?",
+    "options-space": "alice@demo.test?a b",
+    "two-at": "alice@bob@demo.test",
+    "utf8": "al\u00efce@demo.test",
+    "space": "alice @demo.test",
+    "nul": "alice\0@demo.test",
+}
+for name, s in imids.items():
+    put("fuzz_imid", name, s)
+
+# -- fuzz_reply: even first octet = parse, odd = format ----------------------
+for name, line in {
+    "ok": b"200 OK.",
+    "id": b"a1: 270 Ready for DATA.",
+    "greeting": b"100-immpd IMMP/1.0 server at demo.test",
+    "challenge": b"303 n1=abc n2=1764000000 s=AAAA o=2 m=67108864 "
+                 b"k=argon2id13",
+    "ambiguous": b"200-x: 300 y",
+    "empty-text": b"200 ",
+    "short": b"200",
+    "code-800": b"800 x",
+    "code-099": b"099 x",
+    "no-sep": b"200x",
+    "id-33": b"i" * 33 + b": 200 OK.",
+    "id-no-space": b"a1:200 OK.",
+    "nul": b"200 a\0b",
+    "tab": b"200 a\tb",
+    "bad-utf8": b"200 \xc0\xaf",
+    "long": b"200 " + b"x" * 8186,
+    "too-long": b"200 " + b"x" * 8187,
+}.items():
+    put("fuzz_reply", "parse-" + name, b"\0" + line)
+
+
+def fmt(name, idv, code, more, bufsz, text):
+    put("fuzz_reply", "format-" + name,
+        b"\1" + bytes([len(idv)]) + struct.pack(">H", code) +
+        bytes([more]) + struct.pack(">H", bufsz) + idv + text)
+
+
+fmt("ok", b"", 200, 0, 8192, b"OK.")
+fmt("id", b"q1", 272, 0, 8192, b"body Part saved (5 octets).")
+fmt("more", b"", 100, 1, 8192, b"immpd IMMP/1.0 server at demo.test")
+fmt("small-buffer", b"", 200, 0, 8, b"OK.")
+fmt("bad-id", b"a b", 200, 0, 8192, b"OK.")
+fmt("bad-code", b"", 99, 0, 8192, b"x")
+fmt("crlf-text", b"", 200, 0, 8192, b"a\r\nb")
+fmt("utf8-text", b"", 421, 0, 8192, "\u00e9t\u00e9 \U0001f600".encode())
+
+# -- fuzz_spool ------------------------------------------------------------------
+def spool(parts, end=True):
+    out = b"IMMP-SPOOL 1\n"
+    for ptype, name, content, data in parts:
+        out += b"P %020d %d %s %d %s\n" % (len(data), content, ptype,
+                                          len(name), name)
+        out += data + b"\n"
+    if end:
+        out += b"E\n"
+    return out
+
+
+S_ONE = spool([(b"text/plain", b"body.txt", 1, b"Hello.\n")])
+S_THREE = spool([
+    (b"text/rfc822-headers", b"meta", 0, b"Subject: Minutes\n"),
+    (b"text/plain", b"body", 1, b"See the attached notes.\n"),
+    (b"application/pdf", "n\u00f6tes.pdf".encode(), 0, b"%PDF-1.4\n\0\1"),
+])
+spool_seeds = {
+    "empty": spool([]),
+    "one": S_ONE,
+    "three": S_THREE,
+    "empty-name": spool([(b"image/png", b"", 0, b"\x89PNG")]),
+    "rfc822": spool([(b"message/rfc822", b"m", 0,
+                      b"From: a@b\nSubject: x\n\nbody\n")]),
+    "no-end": S_ONE[:-2],
+    "trailing": S_ONE + b"x",
+    "bad-magic": b"IMMP-SPOOL 2\n" + S_ONE[13:],
+    "short-length": S_ONE.replace(b"%020d" % 7, b"%020d" % 6),
+    "long-length": S_ONE.replace(b"%020d" % 7, b"%020d" % 9999),
+    "huge-length": S_ONE.replace(b"%020d" % 7, b"99999999999999999999"),
+    "name-len-zero-pad": S_ONE.replace(b" 8 body.txt", b" 08 body.txt"),
+    "name-len-short": S_ONE.replace(b" 8 body.txt", b" 7 body.txt"),
+    "name-len-256": spool([(b"text/plain", b"n" * 256, 0, b"x")]),
+    "name-cr": spool([(b"text/plain", b"a\rb", 0, b"x")]),
+    "name-nul": spool([(b"text/plain", b"a\0b", 0, b"x")]),
+    "bad-type": spool([(b"text", b"x", 0, b"x")]),
+    "type-two-slashes": spool([(b"a/b/c", b"x", 0, b"x")]),
+    "content-2": S_ONE.replace(b" 1 text/plain", b" 2 text/plain"),
+    "no-lf-after-data": S_ONE.replace(b"Hello.\n\nE", b"Hello.\nXE"),
+    "magic-only": b"IMMP-SPOOL 1\n",
+}
+for name, data in spool_seeds.items():
+    put("fuzz_spool", name, data)
+
+# -- fuzz_mime: mode = low nibble % 3 (0 spool, 1 metadata, 2 parts) --------
+for name in ("one", "three", "rfc822", "empty", "no-end", "empty-name"):
+    put("fuzz_mime", "spool-" + name, b"\x00" + spool_seeds[name])
+put("fuzz_mime", "spool-important", b"\x10" + S_THREE)
+put("fuzz_mime", "spool-unimportant", b"\x20" + S_THREE)
+meta = {
+    "subject": b"Subject: Minutes\n",
+    "all": b"Subject: x\r\nIn-Reply-To: <a@b>\nReferences: <a@b> <c@d>\n"
+           b"Reply-To: bob@demo.test\nCc: carol@demo.test\n",
+    "utf8-subject": ("Subject: " + "\u00e9t\u00e9 " * 40 + "\n").encode(),
+    "subject-900": b"Subject: " + b"s" * 900 + b"\n",
+    "subject-901": b"Subject: " + b"s" * 901 + b"\n",
+    "cc-998": b"Cc:" + b"c" * 995 + b"\n",
+    "refs-998": b"References:" + b"r" * 987 + b"\n",
+    "line-999": b"Cc: " + b"c" * 995 + b"\n",
+    "from": b"From: evil@demo.test\n",
+    "duplicate": b"Subject: a\nsubject: b\n",
+    "folded": b"Subject: a\n b\n",
+    "empty-line": b"Subject: a\n\n",
+    "no-lf": b"Subject: a",
+    "nul": b"Subject: a\0b\n",
+    "bad-utf8": b"Subject: \xff\n",
+    "control": b"Subject: a\x1bb\n",
+    "no-colon": b"Subject a\n",
+    "empty": b"",
+    "too-large": b"Subject: x\n" + (b"Cc: y\n" * 1400),
+}
+for name, data in meta.items():
+    put("fuzz_mime", "meta-" + name, b"\x01" + data)
+
+
+def mparts(plist):
+    out = b""
+    for tsel, content, name, data in plist:
+        out += bytes([tsel | (0x80 if content else 0), len(name)]) + name
+        out += struct.pack(">H", len(data)) + data
+    return out
+
+
+# type index: 0 text/plain 1 text/html 2 application/pdf 3 message/rfc822
+# 4 multipart/mixed 5 text/rfc822-headers 6 image/png 7 TEXT/Plain
+# 8 Text/RFC822-Headers 9 message/partial
+put("fuzz_mime", "parts-body", b"\x02" + mparts([(0, 1, b"b", b"Hi\n")]))
+put("fuzz_mime", "parts-alternative", b"\x02" + mparts([
+    (0, 1, b"t", b"Hi\n"), (1, 1, b"h", b"<p>Hi</p>\n")]))
+put("fuzz_mime", "parts-mixed", b"\x02" + mparts([
+    (5, 0, b"m", b"Subject: x\n"), (0, 1, b"t", b"Hi\n"),
+    (2, 0, "\u00e9.pdf".encode(), b"%PDF\0\1\2"),
+    (4, 0, b"fake", b"--b\nContent-Type: text/plain\n\nx\n--b--\n"),
+    (6, 0, b'a"b\\c.png', bytes(range(256)))]))
+put("fuzz_mime", "parts-text-cr", b"\x02" + mparts([
+    (0, 1, b"t", b"a\r\nb\n"), (7, 0, b"long", b"x" * 1000 + b"\n")]))
+put("fuzz_mime", "parts-two-meta", b"\x02" + mparts([
+    (5, 0, b"m", b"Subject: a\n"), (8, 0, b"n", b"Cc: b\n")]))
+put("fuzz_mime", "parts-rfc822", b"\x02" + mparts([
+    (3, 0, b"m", b"From: a@b\n\nbody\n")]))
+put("fuzz_mime", "parts-none", b"\x02")
+
+# -- fuzz_verifier: even = text, odd = struct --------------------------------
+V = ("$immp-scram-sha256$argon2id13$o=1$m=8192$AAECAwQFBgcICQoLDA0ODw=="
+     "$ep3/rzWfXBRyflAbry/CBhXRUkgvTGTsn0LRBnvocR0="
+     "$j8t9GA/2RdqFPMPqoBABV1XPfwb+coQCyoaIjE0n+3Y=")
+ver = {
+    "example": V,
+    "defaults": V.replace("o=1$m=8192", "o=2$m=67108864"),
+    "ops-leading-zero": V.replace("o=1$", "o=01$"),
+    "ops-zero": V.replace("o=1$", "o=0$"),
+    "ops-huge": V.replace("o=1$", "o=18446744073709551616$"),
+    "mem-small": V.replace("m=8192$", "m=8191$"),
+    "mem-negative": V.replace("m=8192$", "m=-8192$"),
+    "salt-short": V.replace("AAECAwQFBgcICQoLDA0ODw==", "AAECAwQFBgcICQoLDA0O"),
+    "salt-bits": V.replace("DA0ODw==", "DA0ODx=="),
+    "salt-high-octet": V.replace("AAECAwQF", "AAECAwQ\xff"),
+    "key-no-pad": V.replace("ocR0=", "ocR0"),
+    "key-data-after-pad": V.replace("ocR0=", "ocR0=A"),
+    "trailing": V + "$",
+    "trailing-lf": V + "\n",
+    "missing-server": V[:V.rindex("$")],
+    "other-kdf": V.replace("argon2id13", "argon2i13"),
+    "prefix-only": "$immp-scram-sha256$",
+    "empty": "",
+}
+for name, s in ver.items():
+    put("fuzz_verifier", "text-" + name, b"\0" + s.encode("latin-1"))
+put("fuzz_verifier", "struct-small", b"\1" + struct.pack(">QQ", 1, 8192) +
+    bytes(range(80)))
+put("fuzz_verifier", "struct-zero", b"\1" + bytes(96))
+put("fuzz_verifier", "struct-max", b"\1" + b"\xff" * 96)
+
+# -- fuzz_conf ----------------------------------------------------------------
+CONF = (b'domain "demo.test"\n'
+        b'listen on 127.0.0.1 port 1025 tls-cert "/c.pem" tls-key "/k.pem"\n')
+example = (Path(__file__).resolve().parents[2] / "etc" / "immpd.conf")
+if example.exists():
+    put("fuzz_conf", "example", example.read_bytes())
+conf = {
+    "minimal": CONF,
+    "full": CONF + b'listen on ::1 port 1026 tls tls-cert "/c" tls-key "/k"\n'
+                   b'table users db:"/etc/immpd/users.db"\nusers users\n'
+                   b'maildir "/var/vmail/%{domain}/%{user}" user "vmail"\n'
+                   b'queue "/var/spool/immpd"\nuser "_immpd"\n'
+                   b'queue-user "_immpq"\nchroot "/var/empty"\n'
+                   b"retry first 5m max 4h\nexpire 4d\n"
+                   b"max-message-size 35M\nmax-sessions 1024\n",
+    "bare-words": b"domain demo.test\nlisten on 127.0.0.1 tls-cert /c "
+                  b"tls-key /k\ntable users db:/u.db\n",
+    "no-final-newline": CONF.rstrip(b"\n"),
+    "comments": b"# c\n\n   # x\n" + CONF + b"# end",
+    "no-domain": CONF.split(b"\n", 1)[1],
+    "no-listen": CONF.split(b"\n", 1)[0] + b"\n",
+    "unterminated": CONF + b'queue "/x\n',
+    "bad-escape": CONF + b'queue "/x\\n"\n',
+    "control": CONF + b'queue "/x\x01"\n',
+    "bad-utf8": CONF + b'queue "/\xc0\xaf"\n',
+    "string-1024": CONF + b'queue "/' + b"q" * 1023 + b'"\n',
+    "twice": CONF + b"expire 4d\nexpire 5d\n",
+    "retry-inverted": CONF + b"retry first 5h max 4h\n",
+    "bad-duration": CONF + b"expire 4w\n",
+    "huge-size": CONF + b"max-message-size 99999999999999999999G\n",
+    "bad-port": CONF.replace(b"1025", b"70000"),
+    "bad-addr": CONF.replace(b"127.0.0.1", b"localhost"),
+    "users-missing": CONF + b"users nosuch\n",
+    "maildir-bad": CONF + b'maildir "relative/%{user}"\n',
+    "maildir-unknown": CONF + b'maildir "/m/%{home}"\n',
+    "bad-domain": CONF + b'domain "-bad-.test"\n',
+    "keyword-string": CONF + b'domain "domain"\n',
+    "garbage": b"\xff\xfe\0\0listen",
+    "nul": CONF.replace(b"demo", b"de\0mo"),
+    "crlf": CONF.replace(b"\n", b"\r\n"),
+}
+for name, data in conf.items():
+    put("fuzz_conf", name, data)
+
+# -- fuzz_imsg: first octet bit 0 = a descriptor travels with the stream ----
+def imsg(mtype, payload=b"", peerid=7, pid=1234, length=None):
+    if length is None:
+        length = 16 + len(payload)
+    return struct.pack("=IIII", mtype, length, peerid, pid) + payload
+
+
+FD = 0x80000000
+for name, (flag, stream) in {
+    "one": (0, imsg(1, b"hello")),
+    "empty-payload": (0, imsg(2)),
+    "three": (0, imsg(1, b"a") + imsg(2, b"bb" * 100) + imsg(3)),
+    "eof": (0, b""),
+    "short-header": (0, imsg(1)[:10]),
+    "len-below-header": (0, imsg(1, length=15)),
+    "len-zero": (0, imsg(1, length=0)),
+    "len-above-max": (0, imsg(1, length=16 + 65536 + 1)),
+    "len-max": (0, imsg(1, b"m" * 65536)),
+    "len-huge": (0, imsg(1, length=0xffffffff)),
+    "truncated-payload": (0, imsg(1, b"abc", length=16 + 10)),
+    "fd": (1, imsg(5 | FD, b"fd")),
+    "fd-without-flag": (1, imsg(5, b"fd")),
+    "flag-without-fd": (0, imsg(5 | FD, b"fd")),
+    "fd-then-flag": (1, imsg(5 | FD) + imsg(6 | FD)),
+    "fd-empty-stream": (1, b""),
+    "good-then-bad": (0, imsg(1, b"x") + imsg(1, length=3)),
+}.items():
+    put("fuzz_imsg", name, bytes([flag]) + stream)
+
+# -- fuzz_b64: even = decode, odd = encode ------------------------------------
+for name, s in {
+    "empty": b"",
+    "one": b"QQ==",
+    "two": b"QUI=",
+    "three": b"QUJD",
+    "long": base64.b64encode(bytes(range(256))),
+    "bad-char": b"QU!D",
+    "space": b"QUJD QUJD",
+    "newline": b"QUJD\nQUJD",
+    "no-pad": b"QQ",
+    "one-pad": b"QQ=",
+    "three-pad": b"Q===",
+    "pad-middle": b"QQ==QUJD",
+    "data-after-pad": b"QUI=Q",
+    "bits": b"QR==",
+    "bits-one-pad": b"QUJ=",
+    "high-octet": b"QUJ\xff",
+    "high-octet-80": b"\x80\x80\x80\x80",
+    "url-alphabet": b"-_-_",
+    "nul-inside": b"QUJD\0QUJD",
+}.items():
+    put("fuzz_b64", "decode-" + name, b"\0" + s)
+put("fuzz_b64", "encode-empty", b"\1")
+put("fuzz_b64", "encode-bytes", b"\1" + bytes(range(256)))
