@@ -24,6 +24,8 @@
 #define CONF_DEFAULT_EXPIRE	345600		/* 4d */
 #define CONF_DEFAULT_MAX_SIZE	(35ULL * 1024 * 1024)
 #define CONF_DEFAULT_MAX_SESSIONS	1024
+#define CONF_DEFAULT_KEYS	"/etc/immpd/keys"
+#define CONF_DEFAULT_KEY_ROLLOVER	604800		/* 7d */
 
 #define IMID_MAXLOCAL		64
 
@@ -65,6 +67,9 @@ conf_init(struct immpd_conf *conf)
 	conf->expire = CONF_DEFAULT_EXPIRE;
 	conf->max_message_size = CONF_DEFAULT_MAX_SIZE;
 	conf->max_sessions = CONF_DEFAULT_MAX_SESSIONS;
+	(void)strlcpy(conf->keys_dir, CONF_DEFAULT_KEYS,
+	    sizeof(conf->keys_dir));
+	conf->key_rollover = CONF_DEFAULT_KEY_ROLLOVER;
 }
 
 void
@@ -388,4 +393,9 @@ conf_dump(struct immpd_conf *conf)
 	printf("\nmax-message-size ");
 	dump_size(conf->max_message_size);
 	printf("max-sessions %u\n", (unsigned int)conf->max_sessions);
+	printf("keys ");
+	dump_string(conf->keys_dir);
+	printf("\nkey-rollover ");
+	dump_duration(conf->key_rollover);
+	putchar('\n');
 }

@@ -50,6 +50,8 @@ struct immpd_conf {
 	uint32_t	expire;		/* seconds, default 345600 (4 days) */
 	uint64_t	max_message_size;	/* octets, default 35 MiB */
 	uint32_t	max_sessions;	/* default 1024 */
+	char		keys_dir[CONF_PATH_MAX];	/* /etc/immpd/keys */
+	uint32_t	key_rollover;	/* seconds, default 604800 (7d) */
 };
 
 /*

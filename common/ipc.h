@@ -57,6 +57,10 @@ enum imsg_type {
 	/* queue <-> deliver */
 	IMSG_MDA_DELIVER = 300,		/* struct ipc_mda_deliver + fd */
 	IMSG_MDA_DONE,			/* struct ipc_mda_done */
+
+	/* network <-> lookup: domain keys (KEY REQUEST, draft 6.1) */
+	IMSG_LKA_KEY_REQUEST = 400,	/* struct ipc_key_request */
+	IMSG_LKA_KEY_RESULT,		/* struct ipc_key_result */
 };
 
 /*
@@ -178,6 +182,55 @@ struct ipc_mda_done {
 	uint64_t	id;
 	int32_t		result;		/* IPC_OK, IPC_FAIL, IPC_TEMPFAIL */
 	char		reason[IPC_REASON_MAX];
+};
+
+/*
+ * Domain keys (KEY REQUEST, draft 6.1, immp(7) KEY REQUEST): only public
+ * keys ever cross a channel.  A key generation is one Ed25519 signing
+ * key and one X25519 sealing key with their fingerprint.
+ */
+#define IPC_DOMAIN_MAX	256	/* domain incl. NUL */
+#define IPC_KEY_GENS	2	/* current and next */
+
+enum ipc_key_role {
+	IPC_KEY_CURRENT = 1,	/* in use */
+	IPC_KEY_NEXT,		/* announced by a rollover */
+};
+
+struct ipc_key_request {
+	uint64_t	reqid;
+	char		domain[IPC_DOMAIN_MAX];	/* lower case */
+};
+
+struct ipc_key_gen {
+	uint32_t	gen;		/* generation number, >= 1 */
+	int32_t		role;		/* enum ipc_key_role */
+	int64_t		created;	/* Unix time */
+	int64_t		not_after;	/* Unix time, 0: open-ended */
+	uint8_t		sign_pk[32];	/* Ed25519 public key */
+	uint8_t		seal_pk[32];	/* X25519 public key */
+	uint8_t		fp[32];		/* fingerprint, immp(7) */
+};
+
+/*
+ * The published keys of a domain: IPC_OK with ngen (1..IPC_KEY_GENS)
+ * generations, the current one first; IPC_FAIL: the domain has no
+ * usable keys; IPC_TEMPFAIL: the key file cannot be read now.  With
+ * rollover != 0, rollover_sig is the Ed25519 signature by generation
+ * rollover_prev (fingerprint rollover_prev_fp) of generation
+ * rollover_gen, which is one of gen[].
+ */
+struct ipc_key_result {
+	uint64_t	reqid;
+	int32_t		result;
+	char		domain[IPC_DOMAIN_MAX];
+	uint32_t	ngen;
+	struct ipc_key_gen gen[IPC_KEY_GENS];
+	uint32_t	rollover;
+	uint32_t	rollover_gen;
+	uint32_t	rollover_prev;
+	uint8_t		rollover_prev_fp[32];
+	uint8_t		rollover_sig[64];
 };
 
 /*

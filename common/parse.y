@@ -16,6 +16,8 @@
  *             / "expire" string
  *             / "max-message-size" string
  *             / "max-sessions" string
+ *             / "keys" string
+ *             / "key-rollover" string
  *   string    = DQUOTE *( char / "\" DQUOTE / "\\" ) DQUOTE / bare
  *   bare      = 1*( ALPHA / DIGIT / "-" / "_" / "." / "/" / ":" / "%" /
  *               "{" / "}" / "@" / "+" / "," / "=" / "~" )
@@ -79,6 +81,8 @@ static struct {
 #define SEEN_EXPIRE	0x0080
 #define SEEN_MAXSIZE	0x0100
 #define SEEN_MAXSESS	0x0200
+#define SEEN_KEYS	0x0400
+#define SEEN_KEYROLL	0x0800
 
 #define LSEEN_PORT	0x01
 #define LSEEN_TLS	0x02
@@ -109,7 +113,7 @@ static void	 set_duration(uint32_t *, const char *, const char *);
 
 %token	DOMAIN LISTEN ON PORT TLS TLSCERT TLSKEY TABLE DB USERS MAILDIR
 %token	USER QUEUE QUEUEUSER CHROOT RETRY FIRST MAX EXPIRE MAXMSGSIZE
-%token	MAXSESSIONS ERROR
+%token	MAXSESSIONS KEYS KEYROLLOVER ERROR
 %token	<string>	STRING
 %type	<string>	string
 %destructor { free($$); } <string>
@@ -242,6 +246,17 @@ main		: DOMAIN string		{
 			}
 			free($2);
 		}
+		| KEYS string		{
+			if (singleton(SEEN_KEYS, "keys") == 0)
+				(void)copy_path(ps.conf->keys_dir, $2, "keys");
+			free($2);
+		}
+		| KEYROLLOVER string	{
+			if (singleton(SEEN_KEYROLL, "key-rollover") == 0)
+				set_duration(&ps.conf->key_rollover, $2,
+				    "key-rollover");
+			free($2);
+		}
 		;
 
 listenopts	: /* empty */
@@ -329,6 +344,8 @@ static const struct keyword {
 	{ "domain",		DOMAIN },
 	{ "expire",		EXPIRE },
 	{ "first",		FIRST },
+	{ "key-rollover",	KEYROLLOVER },
+	{ "keys",		KEYS },
 	{ "listen",		LISTEN },
 	{ "maildir",		MAILDIR },
 	{ "max",		MAX },

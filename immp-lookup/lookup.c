@@ -17,7 +17,8 @@
 /*
  * immp-lookup: the lookup process (DESIGN §3).  Answers the network
  * process's credential checks (AUTH SECRET) and recipient checks from
- * the users table.  Started by immpd as
+ * the users table, and its requests for the public keys of the local
+ * domains (KEY REQUEST).  Started by immpd as
  *	immp-lookup -f conf [-d] [-v] [-u]
  * with the parent channel on fd 3 and the network channel on fd 4.
  */
@@ -40,6 +41,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "auth.h"
+#include "keys.h"
 #include "table_db.h"
 
 #define TICK_SECONDS	10	/* expiry of challenges and failures */
@@ -54,6 +56,7 @@ static void	network_closed(struct imsgev *, void *);
 static void	auth_begin_msg(struct imsg *);
 static void	auth_proof_msg(struct imsg *);
 static void	rcpt_check_msg(struct imsg *);
+static void	key_request_msg(struct imsg *);
 static void	reply(uint32_t, uint32_t, const void *, size_t);
 static void	tick(int, short, void *);
 
@@ -78,6 +81,7 @@ static void
 lookup_exit(int status)
 {
 	auth_shutdown();
+	keys_shutdown();
 	table_db_close(env.users);
 	if (env.tick != NULL)
 		event_free(env.tick);
@@ -146,6 +150,9 @@ network_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 		break;
 	case IMSG_LKA_RCPT_CHECK:
 		rcpt_check_msg(imsg);
+		break;
+	case IMSG_LKA_KEY_REQUEST:
+		key_request_msg(imsg);
 		break;
 	default:
 		fatalx("network: unexpected imsg type %u", imsg->hdr.type);
@@ -223,6 +230,20 @@ rcpt_check_msg(struct imsg *imsg)
 	reply(IMSG_LKA_RCPT_RESULT, imsg->hdr.peerid, &res, sizeof(res));
 }
 
+/* IMSG_LKA_KEY_REQUEST: the published keys of a local domain. */
+static void
+key_request_msg(struct imsg *imsg)
+{
+	struct ipc_key_request	req;
+	struct ipc_key_result	res;
+
+	memcpy(&req, ipc_payload(imsg, sizeof(req)), sizeof(req));
+	if (!ipc_check_str(req.domain, sizeof(req.domain)))
+		fatalx("network: unterminated string in KEY_REQUEST");
+	keys_request(&req, &res);
+	reply(IMSG_LKA_KEY_RESULT, imsg->hdr.peerid, &res, sizeof(res));
+}
+
 static void
 tick(int fd, short ev, void *arg)
 {
@@ -278,6 +299,8 @@ main(int argc, char *argv[])
 	/* Say now if the table is missing or unreadable; not fatal. */
 	(void)table_db_check(env.users);
 	auth_init(env.users, 2 * (size_t)env.conf.max_sessions);
+	/* Public keys only: the secret key files are never opened here. */
+	keys_init(&env.conf);
 
 	if ((env.base = event_base_new()) == NULL)
 		fatalx("event_base_new");

@@ -36,6 +36,7 @@ static const struct {
 	int		(*fn)(int, char *[]);
 } cmds[] = {
 	{ "user",	cmd_user },
+	{ "key",	cmd_key },
 };
 
 void
@@ -47,7 +48,10 @@ usage(void)
 	    "       immpctl [-f file] user passwd [-m memlimit] "
 	    "[-o opslimit] account\n"
 	    "       immpctl [-f file] user del account\n"
-	    "       immpctl [-f file] user list\n");
+	    "       immpctl [-f file] user list\n"
+	    "       immpctl [-f file] key generate domain\n"
+	    "       immpctl [-f file] key rollover domain\n"
+	    "       immpctl [-f file] key show [domain]\n");
 	exit(1);
 }
 

@@ -39,4 +39,12 @@ void	 immpctl_conf(struct immpd_conf *conf);
  */
 int	 cmd_user(int argc, char *argv[]);
 
+/*
+ * cmd_key: "key generate|rollover|show ..." (immpctl(8) KEY FILES,
+ * draft 6.1); argv[0] is "key".  Returns the exit status: 0, or 1 if
+ * "key show" met an unusable key file; other errors exit 1 with a
+ * message "immpctl: ..." and bad arguments call usage().
+ */
+int	 cmd_key(int argc, char *argv[]);
+
 #endif

@@ -337,6 +337,7 @@ lookup_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	struct ipc_auth_challenge	*ch;
 	struct ipc_auth_result		*ar;
 	struct ipc_rcpt_result		*rr;
+	struct ipc_key_result		*kr;
 	struct session			*s;
 
 	if (imsg->fd != -1)
@@ -364,6 +365,15 @@ lookup_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 		if ((s = session_expect(rr->reqid, WAIT_RCPT)) == NULL)
 			return;
 		msg_rcpt_result(s, rr);
+		break;
+	case IMSG_LKA_KEY_RESULT:
+		kr = ipc_payload(imsg, sizeof(*kr));
+		if (!ipc_check_str(kr->domain, sizeof(kr->domain)) ||
+		    kr->ngen > IPC_KEY_GENS)
+			fatalx("lookup: bad key result");
+		if ((s = session_expect(kr->reqid, WAIT_KEY)) == NULL)
+			return;
+		key_result(s, kr);
 		break;
 	default:
 		fatalx("lookup: unexpected imsg %u", imsg->hdr.type);

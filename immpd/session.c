@@ -93,6 +93,7 @@ static const struct {
 	{ "AUTH",	NULL,		0, cmd_auth_other },
 	{ "DELIVER",	NULL,		0, msg_deliver },
 	{ "DONE",	NULL,		0, msg_done },
+	{ "KEY",	NULL,		0, key_cmd },
 };
 
 static int

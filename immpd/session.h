@@ -10,6 +10,7 @@
  *   auth.c      AUTH SECRET / AUTH RESPONSE (talks to immp-lookup)
  *   message.c   DELIVER TO / DATA / DONE (talks to immp-lookup and
  *               immp-queue, writes the spool file)
+ *   key_cmd.c   KEY REQUEST (talks to immp-lookup)
  */
 #ifndef IMMPD_SESSION_H
 #define IMMPD_SESSION_H
@@ -95,6 +96,7 @@ enum session_wait {
 	WAIT_RCPT,		/* IMSG_LKA_RCPT_RESULT */
 	WAIT_CREATE,		/* IMSG_QUEUE_MSG_CREATED */
 	WAIT_COMMIT,		/* IMSG_QUEUE_MSG_COMMITTED */
+	WAIT_KEY,		/* IMSG_LKA_KEY_RESULT */
 };
 
 /* The DATA block being received (also when it is only discarded). */
@@ -331,5 +333,19 @@ void	 msg_orphan_created(const struct ipc_msg_created *, int fd);
 void	 msg_committed(struct session *, const struct ipc_msg_committed *);
 /* msg_free: drops the open message and part (rollback if created). */
 void	 msg_free(struct session *);
+
+/* key_cmd.c -- KEY REQUEST, draft 6.1, immp(7) KEY REQUEST. */
+
+/*
+ * key_cmd: "KEY REQUEST <domain>" (any state after TLS): 400 for bad
+ * syntax or a bad domain, 460 for a domain that is not ours, else asks
+ * immp-lookup for the domain's public keys (WAIT_KEY).
+ */
+void	 key_cmd(struct session *, const struct cmd *);
+/*
+ * key_result: lookup's answer to IMSG_LKA_KEY_REQUEST (strings checked
+ * by the caller): 260 and the 261 lines, 461 (no keys) or 700.
+ */
+void	 key_result(struct session *, const struct ipc_key_result *);
 
 #endif

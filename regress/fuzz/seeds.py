@@ -386,3 +386,53 @@ for name, s in {
     put("fuzz_b64", "decode-" + name, b"\0" + s)
 put("fuzz_b64", "encode-empty", b"\1")
 put("fuzz_b64", "encode-bytes", b"\1" + bytes(range(256)))
+
+# -- fuzz_keyfile: even = public key file, odd = secret key file --------------
+# The example keys of immp(7) DOMAIN KEYS (generation 1: Ed25519 seed
+# 0x00..0x1f, X25519 secret 0x20..0x3f; generation 2: 0x40.., 0x60..).
+KF_PK1 = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
+KF_XK1 = "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ="
+KF_PK2 = "JUO5L/EJVRFHatyDadtt3JM2ZaEZeN2hQE7hBmypVZ0="
+KF_XK2 = "Z13VdO13iTELPS52gfN5C0ZsdzsVIf7PNld5WDcepS8="
+KF_FP1 = "27d9b27d72491ccafd970c3f0aea33656fc2d8e4e3e983d529e14fb55de4609f"
+KF_SIG = ("i/M0MvVFdL3+bUUlQtHENtOGdgiBOD1NulKHAtNZdT6ncs7/wkIOOBZ5MGBPIYRP"
+          "HQ/diz+7l6wDkYIvhQkKAQ==")
+KF_SK1 = base64.b64encode(bytes(range(32)) + base64.b64decode(KF_PK1)).decode()
+KF_SX1 = base64.b64encode(bytes(range(32, 64))).decode()
+KF_SK2 = base64.b64encode(bytes(range(64, 96)) +
+                          base64.b64decode(KF_PK2)).decode()
+KF_SX2 = base64.b64encode(bytes(range(96, 128))).decode()
+KF_PUB1 = ("immp-keys v1 public demo.test\n"
+           "sign 1 ed25519 %s 1764000000 -\n"
+           "seal 1 x25519 %s 1764000000 -\n" % (KF_PK1, KF_XK1))
+KF_PUB2 = ("immp-keys v1 public demo.test\n"
+           "sign 1 ed25519 %s 1764000000 1764604800\n"
+           "seal 1 x25519 %s 1764000000 1764604800\n"
+           "sign 2 ed25519 %s 1764500000 -\n"
+           "seal 2 x25519 %s 1764500000 -\n"
+           "rollover 2 1 %s %s\n" % (KF_PK1, KF_XK1, KF_PK2, KF_XK2, KF_FP1,
+                                     KF_SIG))
+KF_SEC2 = ("immp-keys v1 secret demo.test\n"
+           "sign 1 ed25519-secret %s 1764000000 1764604800\n"
+           "seal 1 x25519-secret %s 1764000000 1764604800\n"
+           "sign 2 ed25519-secret %s 1764500000 -\n"
+           "seal 2 x25519-secret %s 1764500000 -\n" % (KF_SK1, KF_SX1, KF_SK2,
+                                                       KF_SX2))
+for name, (flag, text) in {
+    "public-one": (0, KF_PUB1),
+    "public-rollover": (0, KF_PUB2),
+    "secret-rollover": (1, KF_SEC2),
+    "secret-one": (1, "\n".join(KF_SEC2.split("\n")[:3]).replace(
+        " 1764604800", " -") + "\n"),
+    "empty": (0, ""),
+    "header-only": (0, "immp-keys v1 public demo.test\n"),
+    "no-final-lf": (0, KF_PUB1[:-1]),
+    "crlf": (0, KF_PUB1.replace("\n", "\r\n")),
+    "bad-signature": (0, KF_PUB2.replace("i/M0", "j/M0")),
+    "no-rollover-line": (0, KF_PUB2[:KF_PUB2.index("rollover")]),
+    "zero-key": (0, KF_PUB1.replace(KF_PK1, "A" * 43 + "=")),
+    "leading-zero": (0, KF_PUB1.replace("sign 1 ", "sign 01 ")),
+    "secret-as-public": (0, KF_SEC2),
+    "inconsistent-secret": (1, KF_SEC2.replace("DoQe/", "DoQf/")),
+}.items():
+    put("fuzz_keyfile", name, bytes([flag]) + text.encode())

@@ -267,11 +267,50 @@ test_defaults(void **state)
 	assert_int_equal(conf.expire, 345600);
 	assert_int_equal(conf.max_message_size, 35 * 1024 * 1024);
 	assert_int_equal(conf.max_sessions, 1024);
+	assert_string_equal(conf.keys_dir, "/etc/immpd/keys");
+	assert_int_equal(conf.key_rollover, 7 * 86400);
 	conf_clear(&conf);
 
 	/* Parsing again in the same process. */
 	expect_ok(BASE, &conf);
 	conf_clear(&conf);
+}
+
+/* keys and key-rollover (draft 6.1 domain keys). */
+static void
+test_keys(void **state)
+{
+	struct immpd_conf	 conf;
+
+	expect_ok(BASE "keys \"/var/db/immpd keys\"\nkey-rollover 30d\n",
+	    &conf);
+	assert_string_equal(conf.keys_dir, "/var/db/immpd keys");
+	assert_int_equal(conf.key_rollover, 30 * 86400);
+	conf_clear(&conf);
+	expect_ok(BASE "key-rollover 90\nkeys /k\n", &conf);
+	assert_string_equal(conf.keys_dir, "/k");
+	assert_int_equal(conf.key_rollover, 90);
+	conf_clear(&conf);
+
+	expect_error(BASE "keys k\n", 3, "keys must be an absolute path");
+	expect_error(BASE "keys \"\"\n", 3, "keys must be an absolute path");
+	expect_error(BASE "keys /a\nkeys /b\n", 4, "keys given twice");
+	expect_error(BASE "keys\n", 3, "syntax error");
+	expect_error(BASE "keys /a /b\n", 3, "syntax error");
+	expect_error(BASE "key-rollover 0\n", 3,
+	    "invalid key-rollover duration \"0\"");
+	expect_error(BASE "key-rollover 7w\n", 3,
+	    "invalid key-rollover duration \"7w\"");
+	expect_error(BASE "key-rollover -1d\n", 3,
+	    "invalid key-rollover duration");
+	expect_error(BASE "key-rollover 99999999999999999999d\n", 3,
+	    "invalid key-rollover duration");
+	expect_error(BASE "key-rollover\n", 3, "syntax error");
+	expect_error(BASE "key-rollover 1d\nkey-rollover 2d\n", 4,
+	    "key-rollover given twice");
+	expect_error(BASE "key rollover 1d\n", 3, "syntax error");
+	/* Keywords are lower case. */
+	expect_error(BASE "KEYS /a\n", 3, "syntax error");
 }
 
 static void
@@ -610,7 +649,7 @@ test_dump(void **state)
 	    "table users db:/u.db\n"
 	    "maildir /m/%{domain}/%{account} user vmail\n"
 	    "retry first 90 max 2h\nexpire 3d\nmax-message-size 1000\n"
-	    "max-sessions 7\n", &conf);
+	    "max-sessions 7\nkeys \"/k k\"\nkey-rollover 36h\n", &conf);
 
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
@@ -629,6 +668,7 @@ test_dump(void **state)
 	assert_non_null(strstr(out, "retry first 90s max 2h\n"));
 	assert_non_null(strstr(out, "expire 3d\n"));
 	assert_non_null(strstr(out, "max-message-size 1000\n"));
+	assert_non_null(strstr(out, "keys \"/k k\"\nkey-rollover 36h\n"));
 	assert_non_null(strstr(out, "maildir \"/m/%{domain}/%{account}\" "
 	    "user \"vmail\"\n"));
 
@@ -645,6 +685,8 @@ test_dump(void **state)
 	assert_int_equal(again.expire, 3 * 86400);
 	assert_int_equal(again.max_message_size, 1000);
 	assert_int_equal(again.max_sessions, 7);
+	assert_string_equal(again.keys_dir, "/k k");
+	assert_int_equal(again.key_rollover, 36 * 3600);
 	assert_int_equal(again.max_message_size, conf.max_message_size);
 	assert_string_equal(TAILQ_NEXT(TAILQ_FIRST(&again.domains),
 	    entry)->name, "b.test");
@@ -745,6 +787,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_retry_forms),
 		cmocka_unit_test(test_domain_errors),
 		cmocka_unit_test(test_listen_errors),
