@@ -59,6 +59,7 @@ static struct {
 	struct imsgev		*parent;
 	struct imsgev		*queue;
 	char			 host[512];
+	char			 self[256];	/* -u: the invoking user */
 	int			 unpriv;
 } dl;
 
@@ -146,8 +147,7 @@ queue_deliver(struct imsg *imsg)
 	if (dl.unpriv) {
 		uid = getuid();
 		gid = getgid();
-		pw = getpwuid(uid);
-		strlcpy(user, pw ? pw->pw_name : "self", sizeof(user));
+		strlcpy(user, dl.self, sizeof(user));
 	} else {
 		errno = 0;
 		if (dl.conf.maildir_user[0] != '\0')
@@ -271,6 +271,11 @@ main(int argc, char *argv[])
 		fatal("gethostname");
 	if (!dl.unpriv && geteuid() != 0)
 		fatalx("must run as root (or with -u)");
+	if (dl.unpriv) {
+		struct passwd	*pw = getpwuid(getuid());
+
+		strlcpy(dl.self, pw ? pw->pw_name : "self", sizeof(dl.self));
+	}
 
 	if ((dl.base = event_base_new()) == NULL)
 		fatalx("event_base_new");

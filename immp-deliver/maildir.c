@@ -84,14 +84,6 @@ maildir_hostname(char *buf, size_t size)
 	return 0;
 }
 
-/* Sets reason to "what: strerror(errno)" and returns result. */
-static int
-fail(char *reason, size_t size, int result, const char *what)
-{
-	(void)snprintf(reason, size, "%s: %s", what, strerror(errno));
-	return result;
-}
-
 /* mkdirat that reports whether it created the directory. */
 static int
 mkdir_new(int at, const char *name, int *created)
@@ -152,32 +144,6 @@ open_folder(int rootfd, const char *folder)
 	return fd;
 }
 
-/* 1 if dirfd/sub holds name or name:2,..., 0 if not, -1 on error. */
-static int
-exists_in(int dirfd, const char *sub, const char *name)
-{
-	struct dirent	*de;
-	DIR		*d;
-	size_t		 len = strlen(name);
-	int		 fd, found = 0;
-
-	if ((fd = opendir_at(dirfd, sub)) == -1)
-		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, name, len) == 0 &&
-		    (de->d_name[len] == '\0' || de->d_name[len] == ':')) {
-			found = 1;
-			break;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 /* Opens the UUID record; NULL (logged) if it cannot be used. */
 static DB *
 uuid_db_open(const char *root)
@@ -216,86 +182,505 @@ uuid_db_has(DB *db, const char *key)
 	return db->get(db, NULL, &k, &v, 0) == 0;
 }
 
-static void
+/* Adds key; the caller syncs once for the batch.  0 or -1 (logged). */
+static int
 uuid_db_put(DB *db, const char *root, const char *key, const char *name)
 {
 	DBT	k, v;
 	int	r;
 
 	if (db == NULL)
-		return;
+		return -1;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.data = (void *)key;
 	k.size = strlen(key);
 	v.data = (void *)name;
 	v.size = strlen(name);
-	if ((r = db->put(db, NULL, &k, &v, 0)) != 0 ||
-	    (r = db->sync(db, 0)) != 0)
+	if ((r = db->put(db, NULL, &k, &v, 0)) != 0) {
 		log_warnx("%s/%s: %s", root, MAILDIR_UUID_DB, db_strerror(r));
+		return -1;
+	}
+	return 0;
 }
 
-/* Writes tmp/<name> and moves it to new/<name>. */
-static int
-write_message(int dirfd, const char *name, const struct mime_envelope *env,
-    int spoolfd, char *reason, size_t rsz)
-{
-	FILE	*f;
-	int	 tmpfd = -1, newfd = -1, fd = -1, r = IPC_TEMPFAIL, saved;
+/* ---- batches ---- */
 
-	if ((tmpfd = opendir_at(dirfd, "tmp")) == -1 ||
-	    (newfd = opendir_at(dirfd, "new")) == -1) {
-		r = fail(reason, rsz, IPC_TEMPFAIL, "open tmp/ or new/");
-		goto out;
+enum job_state {
+	J_NEW,		/* to be written */
+	J_DONE,		/* result final */
+	J_FOUND,	/* already in new/ or cur/: record the UUID */
+	J_DUP,		/* same key as an earlier job of the batch */
+	J_WRITTEN,	/* complete in tmp/, not yet flushed */
+	J_FLUSHED,	/* durable in tmp/ */
+	J_RENAMED,	/* in new/ */
+};
+
+/* A Maildir root of the batch. */
+struct mroot {
+	const char	*path;
+	int		 fd;
+	DB		*db;
+	int		 dirty;
+	int		 err;		/* errno of the set-up failure */
+	const char	*what;
+};
+
+/* A folder (or the INBOX) of a root. */
+struct mbox {
+	int		 root;
+	const char	*folder;	/* NULL: INBOX */
+	int		 fd, tmpfd, newfd;
+	dev_t		 dev;
+	int		 err;
+	const char	*what;
+	int		 nrenamed;
+};
+
+struct batch {
+	struct maildir_job	*jobs;
+	size_t			 njobs;
+	struct mroot		 roots[MAILDIR_BATCH_MAX];
+	int			 nroots;
+	struct mbox		 boxes[MAILDIR_BATCH_MAX];
+	int			 nboxes;
+	FILE			*files[MAILDIR_BATCH_MAX];
+	int			 dupof[MAILDIR_BATCH_MAX];
+};
+
+static void
+job_result(struct maildir_job *j, int result, const char *fmt, const char *arg)
+{
+	j->state = J_DONE;
+	j->result = result;
+	(void)snprintf(j->reason, sizeof(j->reason), fmt, arg);
+}
+
+/* The job fails with reason "what: strerror(err)". */
+static void
+job_fail(struct maildir_job *j, int result, const char *what, int err)
+{
+	j->state = J_DONE;
+	j->result = result;
+	(void)snprintf(j->reason, sizeof(j->reason), "%s: %s", what,
+	    strerror(err));
+}
+
+/* Checks the job and builds its file name and key; -1: job failed. */
+static int
+job_prepare(struct maildir_job *j, const char *host)
+{
+	const char	*fname = NULL;
+
+	if (j->folder != NULL && j->folder[0] != '\0' &&
+	    strcasecmp(j->folder, "INBOX") != 0) {
+		if (!maildir_folder_valid(j->folder)) {
+			job_result(j, IPC_FAIL, "%s", "invalid folder name");
+			return -1;
+		}
+		fname = j->folder;
 	}
-	fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	j->folder = fname;
+	if (!uuid_valid(j->env->uuid) || j->root[0] != '/') {
+		job_result(j, IPC_FAIL, "%s", "invalid uuid or maildir path");
+		return -1;
+	}
+	if ((size_t)snprintf(j->name, sizeof(j->name), "%lld.%s.%s",
+	    (long long)j->env->accepted, j->env->uuid, host) >=
+	    sizeof(j->name)) {
+		job_result(j, IPC_FAIL, "%s", "file name too long");
+		return -1;
+	}
+	(void)snprintf(j->key, sizeof(j->key), "%s/%s",
+	    fname ? fname : "INBOX", j->env->uuid);
+	return 0;
+}
+
+static int
+root_get(struct batch *b, const char *path)
+{
+	struct mroot	*r;
+	int		 i;
+
+	for (i = 0; i < b->nroots; i++)
+		if (strcmp(b->roots[i].path, path) == 0)
+			return i;
+	r = &b->roots[b->nroots];
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	r->fd = -1;
+	if (mkdirs(path, 0700) == -1) {
+		r->err = errno;
+		r->what = "create Maildir";
+	} else if ((r->fd = open(path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		r->err = errno;
+		r->what = "open Maildir";
+	} else if (make_subdirs(r->fd) == -1) {
+		r->err = errno;
+		r->what = "create Maildir";
+	} else
+		r->db = uuid_db_open(path);
+	return b->nroots++;
+}
+
+static int
+box_get(struct batch *b, int root, const char *folder)
+{
+	struct mbox	*x;
+	struct stat	 sb;
+	int		 i;
+
+	for (i = 0; i < b->nboxes; i++) {
+		x = &b->boxes[i];
+		if (x->root == root && (x->folder == folder ||
+		    (x->folder != NULL && folder != NULL &&
+		    strcmp(x->folder, folder) == 0)))
+			return i;
+	}
+	x = &b->boxes[b->nboxes];
+	memset(x, 0, sizeof(*x));
+	x->root = root;
+	x->folder = folder;
+	x->fd = x->tmpfd = x->newfd = -1;
+	if (b->roots[root].err != 0) {
+		x->err = b->roots[root].err;
+		x->what = b->roots[root].what;
+	} else if ((x->fd = open_folder(b->roots[root].fd, folder)) == -1 ||
+	    make_subdirs(x->fd) == -1) {
+		x->err = errno;
+		x->what = "create folder";
+	} else if ((x->tmpfd = opendir_at(x->fd, "tmp")) == -1 ||
+	    (x->newfd = opendir_at(x->fd, "new")) == -1 ||
+	    fstat(x->tmpfd, &sb) == -1) {
+		x->err = errno;
+		x->what = "open tmp/ or new/";
+	} else
+		x->dev = sb.st_dev;
+	return b->nboxes++;
+}
+
+/*
+ * One pass over dirfd/sub: every J_NEW job of box whose file is there,
+ * as name or name:2,..., becomes J_FOUND.  A directory that cannot be
+ * read counts as not holding the message.
+ */
+static void
+scan_dir(struct batch *b, int box, int dirfd, const char *sub)
+{
+	struct maildir_job	*j;
+	struct dirent		*de;
+	DIR			*d;
+	size_t			 i, len;
+	const char		*colon;
+	int			 fd;
+
+	if ((fd = opendir_at(dirfd, sub)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		colon = strchr(de->d_name, ':');
+		len = colon ? (size_t)(colon - de->d_name) :
+		    strlen(de->d_name);
+		for (i = 0; i < b->njobs; i++) {
+			j = &b->jobs[i];
+			if (j->state == J_NEW && j->box == box &&
+			    strlen(j->name) == len &&
+			    memcmp(j->name, de->d_name, len) == 0)
+				j->state = J_FOUND;
+		}
+	}
+	closedir(d);
+}
+
+/* Idempotence: a re-delivery after a crash changes nothing. */
+static void
+batch_lookup(struct batch *b)
+{
+	struct maildir_job	*j, *k;
+	struct stat		 sb;
+	size_t			 i, l;
+	int			 x, todo;
+
+	for (i = 0; i < b->njobs; i++) {
+		j = &b->jobs[i];
+		if (j->state != J_NEW)
+			continue;
+		for (l = 0; l < i; l++) {
+			k = &b->jobs[l];
+			if (k->box >= 0 &&
+			    b->boxes[k->box].root == b->boxes[j->box].root &&
+			    strcmp(k->key, j->key) == 0)
+				break;
+		}
+		if (l < i) {
+			j->state = J_DUP;
+			b->dupof[i] = l;
+		} else if (uuid_db_has(b->roots[b->boxes[j->box].root].db,
+		    j->key))
+			job_result(j, IPC_OK, "%s", "already delivered");
+	}
+	/* new/ holds plain names; cur/ names carry ":2,<flags>". */
+	for (i = 0; i < b->njobs; i++) {
+		j = &b->jobs[i];
+		if (j->state == J_NEW && fstatat(b->boxes[j->box].newfd,
+		    j->name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			j->state = J_FOUND;
+	}
+	for (x = 0; x < b->nboxes; x++) {
+		for (todo = 0, i = 0; i < b->njobs; i++)
+			if (b->jobs[i].state == J_NEW && b->jobs[i].box == x)
+				todo = 1;
+		if (todo)
+			scan_dir(b, x, b->boxes[x].fd, "cur");
+	}
+}
+
+/* Writes tmp/<name> of job i, complete but not flushed. */
+static void
+job_write(struct batch *b, size_t i)
+{
+	struct maildir_job	*j = &b->jobs[i];
+	struct mbox		*x = &b->boxes[j->box];
+	FILE			*f;
+	int			 fd, saved;
+
+	fd = openat(x->tmpfd, j->name, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
-		r = fail(reason, rsz, IPC_TEMPFAIL, "create in tmp/");
+		job_fail(j, IPC_TEMPFAIL, "create in tmp/", errno);
 		if (fd != -1)
 			close(fd);
-		goto out;
+		return;
 	}
-	if (mime_compose(spoolfd, env, f) == -1) {
+	if (mime_compose(j->spoolfd, j->env, f) == -1) {
 		saved = errno;
 		fclose(f);
-		unlinkat(tmpfd, name, 0);
-		errno = saved;
+		unlinkat(x->tmpfd, j->name, 0);
 		if (saved == EBADMSG || saved == EINVAL)
-			r = fail(reason, rsz, IPC_FAIL, "malformed message");
+			job_fail(j, IPC_FAIL, "malformed message", saved);
 		else
-			r = fail(reason, rsz, IPC_TEMPFAIL, "write");
-		goto out;
+			job_fail(j, IPC_TEMPFAIL, "write", saved);
+		return;
 	}
-	if (fflush(f) == EOF || fsync(fileno(f)) == -1) {
+	if (fflush(f) == EOF) {
 		saved = errno;
 		fclose(f);
-		unlinkat(tmpfd, name, 0);
-		errno = saved;
-		r = fail(reason, rsz, IPC_TEMPFAIL, "fsync");
-		goto out;
+		unlinkat(x->tmpfd, j->name, 0);
+		job_fail(j, IPC_TEMPFAIL, "write", saved);
+		return;
 	}
-	if (fclose(f) == EOF) {
-		r = fail(reason, rsz, IPC_TEMPFAIL, "close");
-		unlinkat(tmpfd, name, 0);
-		goto out;
+	b->files[i] = f;
+	j->state = J_WRITTEN;
+}
+
+/* Closes the tmp file of job i; on failure the job fails. */
+static void
+job_close(struct batch *b, size_t i, int failed, const char *what, int err)
+{
+	struct maildir_job	*j = &b->jobs[i];
+
+	if (b->files[i] == NULL)
+		return;
+	if (fclose(b->files[i]) == EOF && !failed) {
+		failed = 1;
+		what = "close";
+		err = errno;
 	}
-	if (renameat(tmpfd, name, newfd, name) == -1) {
-		r = fail(reason, rsz, IPC_TEMPFAIL, "rename to new/");
-		unlinkat(tmpfd, name, 0);
-		goto out;
+	b->files[i] = NULL;
+	if (failed) {
+		unlinkat(b->boxes[j->box].tmpfd, j->name, 0);
+		job_fail(j, IPC_TEMPFAIL, what, err);
+	} else
+		j->state = J_FLUSHED;
+}
+
+/*
+ * Makes every J_WRITTEN file durable: fsync(2) of a single file, else
+ * one syncfs(2) per file system (Linux; it reports write-back errors
+ * since 5.8), else fsync(2) of each.
+ */
+static void
+batch_flush(struct batch *b)
+{
+	size_t	i, n = 0;
+	int	err;
+#ifdef __linux__
+	size_t	l;
+#endif
+
+	for (i = 0; i < b->njobs; i++)
+		if (b->jobs[i].state == J_WRITTEN)
+			n++;
+#ifdef __linux__
+	for (i = 0; n > 1 && i < b->njobs; i++) {
+		if (b->jobs[i].state != J_WRITTEN)
+			continue;
+		err = syncfs(b->boxes[b->jobs[i].box].tmpfd) == -1 ? errno : 0;
+		/* That covered every file on the same file system. */
+		for (l = i; l < b->njobs; l++)
+			if (b->jobs[l].state == J_WRITTEN &&
+			    b->boxes[b->jobs[l].box].dev ==
+			    b->boxes[b->jobs[i].box].dev)
+				job_close(b, l, err != 0, "syncfs", err);
 	}
-	if (fsync(newfd) == -1) {
-		r = fail(reason, rsz, IPC_TEMPFAIL, "fsync new/");
-		goto out;
+#endif
+	for (i = 0; i < b->njobs; i++) {
+		if (b->jobs[i].state != J_WRITTEN)
+			continue;
+		err = fsync(fileno(b->files[i])) == -1 ? errno : 0;
+		job_close(b, i, err != 0, "fsync", err);
 	}
-	r = IPC_OK;
-out:
-	if (tmpfd != -1)
-		close(tmpfd);
-	if (newfd != -1)
-		close(newfd);
-	return r;
+}
+
+/* Moves the flushed files into new/ and syncs each new/ once. */
+static void
+batch_commit(struct batch *b)
+{
+	struct maildir_job	*j;
+	struct mbox		*x;
+	size_t			 i;
+	int			 xi, err;
+
+	for (i = 0; i < b->njobs; i++) {
+		j = &b->jobs[i];
+		if (j->state != J_FLUSHED)
+			continue;
+		x = &b->boxes[j->box];
+		if (renameat(x->tmpfd, j->name, x->newfd, j->name) == -1) {
+			err = errno;
+			unlinkat(x->tmpfd, j->name, 0);
+			job_fail(j, IPC_TEMPFAIL, "rename to new/", err);
+			continue;
+		}
+		j->state = J_RENAMED;
+		x->nrenamed++;
+	}
+	for (xi = 0; xi < b->nboxes; xi++) {
+		x = &b->boxes[xi];
+		if (x->nrenamed == 0 || fsync(x->newfd) == 0)
+			continue;
+		err = errno;
+		for (i = 0; i < b->njobs; i++)
+			if (b->jobs[i].state == J_RENAMED &&
+			    b->jobs[i].box == xi)
+				job_fail(&b->jobs[i], IPC_TEMPFAIL,
+				    "fsync new/", err);
+	}
+}
+
+/* Records the UUIDs of what is now in the Maildirs, one sync per db. */
+static void
+batch_record(struct batch *b)
+{
+	struct maildir_job	*j;
+	struct mroot		*r;
+	size_t			 i;
+	int			 ri, rc;
+
+	for (i = 0; i < b->njobs; i++) {
+		j = &b->jobs[i];
+		if (j->state != J_RENAMED && j->state != J_FOUND)
+			continue;
+		r = &b->roots[b->boxes[j->box].root];
+		if (uuid_db_put(r->db, r->path, j->key, j->name) == 0)
+			r->dirty = 1;
+		if (j->state == J_FOUND)
+			job_result(j, IPC_OK, "%s", "already delivered");
+		else
+			job_result(j, IPC_OK, "delivered to %s",
+			    j->folder ? j->folder : "INBOX");
+	}
+	for (ri = 0; ri < b->nroots; ri++) {
+		r = &b->roots[ri];
+		if (r->dirty && (rc = r->db->sync(r->db, 0)) != 0)
+			log_warnx("%s/%s: %s", r->path, MAILDIR_UUID_DB,
+			    db_strerror(rc));
+	}
+}
+
+static void
+batch_close(struct batch *b)
+{
+	struct mbox	*x;
+	int		 i;
+
+	for (i = 0; i < b->nboxes; i++) {
+		x = &b->boxes[i];
+		if (x->fd != -1)
+			close(x->fd);
+		if (x->tmpfd != -1)
+			close(x->tmpfd);
+		if (x->newfd != -1)
+			close(x->newfd);
+	}
+	for (i = 0; i < b->nroots; i++) {
+		if (b->roots[i].db != NULL)
+			b->roots[i].db->close(b->roots[i].db, DB_NOSYNC);
+		if (b->roots[i].fd != -1)
+			close(b->roots[i].fd);
+	}
+}
+
+void
+maildir_deliver_batch(struct maildir_job *jobs, size_t njobs,
+    const char *host)
+{
+	struct batch		*b;
+	struct maildir_job	*j;
+	size_t			 i;
+	int			 root;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		for (i = 0; i < njobs; i++)
+			job_fail(&jobs[i], IPC_TEMPFAIL, "batch", errno);
+		return;
+	}
+	if (njobs > MAILDIR_BATCH_MAX) {
+		for (i = MAILDIR_BATCH_MAX; i < njobs; i++)
+			job_result(&jobs[i], IPC_TEMPFAIL, "%s",
+			    "batch too large");
+		njobs = MAILDIR_BATCH_MAX;
+	}
+	b->jobs = jobs;
+	b->njobs = njobs;
+	for (i = 0; i < njobs; i++) {
+		j = &jobs[i];
+		j->state = J_NEW;
+		j->reason[0] = '\0';
+		j->result = IPC_TEMPFAIL;
+		j->box = -1;
+		if (job_prepare(j, host) == -1)
+			continue;
+		root = root_get(b, j->root);
+		j->box = box_get(b, root, j->folder);
+		if (b->boxes[j->box].err != 0)
+			job_fail(j, IPC_TEMPFAIL, b->boxes[j->box].what,
+			    b->boxes[j->box].err);
+	}
+	batch_lookup(b);
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].state == J_NEW)
+			job_write(b, i);
+	batch_flush(b);
+	batch_commit(b);
+	batch_record(b);
+	for (i = 0; i < njobs; i++) {
+		j = &jobs[i];
+		if (j->state != J_DUP)
+			continue;
+		j->state = J_DONE;
+		j->result = jobs[b->dupof[i]].result;
+		strlcpy(j->reason, j->result == IPC_OK ? "already delivered" :
+		    jobs[b->dupof[i]].reason, sizeof(j->reason));
+	}
+	batch_close(b);
+	free(b);
 }
 
 int
@@ -303,73 +688,14 @@ maildir_deliver(const char *root, const char *folder,
     const struct mime_envelope *env, const char *host, int spoolfd,
     char *reason, size_t rsz)
 {
-	char		 name[NAME_MAX_LEN], key[IPC_FOLDER_MAX + IPC_UUID_MAX];
-	const char	*fname = NULL;
-	DB		*db = NULL;
-	int		 rootfd = -1, dirfd = -1, r, found = 0;
+	struct maildir_job	j;
 
-	reason[0] = '\0';
-	if (folder != NULL && folder[0] != '\0' &&
-	    strcasecmp(folder, "INBOX") != 0) {
-		if (!maildir_folder_valid(folder)) {
-			(void)snprintf(reason, rsz, "invalid folder name");
-			return IPC_FAIL;
-		}
-		fname = folder;
-	}
-	if (!uuid_valid(env->uuid) || root[0] != '/') {
-		(void)snprintf(reason, rsz, "invalid uuid or maildir path");
-		return IPC_FAIL;
-	}
-	if ((size_t)snprintf(name, sizeof(name), "%lld.%s.%s",
-	    (long long)env->accepted, env->uuid, host) >= sizeof(name)) {
-		(void)snprintf(reason, rsz, "file name too long");
-		return IPC_FAIL;
-	}
-	(void)snprintf(key, sizeof(key), "%s/%s", fname ? fname : "INBOX",
-	    env->uuid);
-
-	if (mkdirs(root, 0700) == -1)
-		return fail(reason, rsz, IPC_TEMPFAIL, "create Maildir");
-	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return fail(reason, rsz, IPC_TEMPFAIL, "open Maildir");
-	if (make_subdirs(rootfd) == -1) {
-		r = fail(reason, rsz, IPC_TEMPFAIL, "create Maildir");
-		goto out;
-	}
-	if ((dirfd = open_folder(rootfd, fname)) == -1 ||
-	    make_subdirs(dirfd) == -1) {
-		r = fail(reason, rsz, IPC_TEMPFAIL, "create folder");
-		goto out;
-	}
-
-	/* Idempotence: a re-delivery after a crash changes nothing. */
-	db = uuid_db_open(root);
-	if (uuid_db_has(db, key))
-		found = 1;
-	else if (exists_in(dirfd, "new", name) == 1 ||
-	    exists_in(dirfd, "cur", name) == 1)
-		found = 2;
-	if (found) {
-		if (found == 2)
-			uuid_db_put(db, root, key, name);
-		(void)snprintf(reason, rsz, "already delivered");
-		r = IPC_OK;
-		goto out;
-	}
-
-	r = write_message(dirfd, name, env, spoolfd, reason, rsz);
-	if (r == IPC_OK) {
-		uuid_db_put(db, root, key, name);
-		(void)snprintf(reason, rsz, "delivered to %s",
-		    fname ? fname : "INBOX");
-	}
-out:
-	if (db != NULL)
-		db->close(db, 0);
-	if (dirfd != -1)
-		close(dirfd);
-	if (rootfd != -1)
-		close(rootfd);
-	return r;
+	memset(&j, 0, sizeof(j));
+	j.root = root;
+	j.folder = folder;
+	j.env = env;
+	j.spoolfd = spoolfd;
+	maildir_deliver_batch(&j, 1, host);
+	strlcpy(reason, j.reason, rsz);
+	return j.result;
 }

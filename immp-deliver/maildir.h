@@ -23,11 +23,19 @@
  * its own cur, new, tmp and an empty "maildirfolder" file; everything
  * is created mode 0700 (files 0600) when missing.
  * A message is written to tmp/<name>, fsynced, renamed to new/<name>,
- * and new/ is fsynced; name is "<accepted>.<uuid>.<host>".
- * Delivery is idempotent by UUID: when new/<name> or cur/<name>[:2,...]
- * exists, or the Berkeley DB hash "immp-uuid.db" in the root holds the
- * key "<folder>/<uuid>" ("INBOX/<uuid>" for the INBOX; value: the file
- * name), nothing is written and the delivery succeeds.
+ * and new/ is fsynced; name is "<accepted>.<uuid>.<host>".  Only then
+ * is its UUID recorded (below) and synced, and the delivery reported.
+ * Delivery is idempotent by UUID: when new/<name> or cur/<name>:2,...
+ * (or cur/<name>) exists, or the Berkeley DB hash "immp-uuid.db" in
+ * the root holds the key "<folder>/<uuid>" ("INBOX/<uuid>" for the
+ * INBOX; value: the file name), nothing is written and the delivery
+ * succeeds.
+ *
+ * A batch of deliveries shares the synchronisation: every message of
+ * the batch is written to tmp/ first, then all are flushed together
+ * (one syncfs(2) per file system on Linux, fsync(2) of each file
+ * elsewhere or for a single message), renamed, each new/ directory is
+ * fsynced once, and each UUID record gets one sync for the batch.
  */
 #ifndef IMMP_DELIVER_MAILDIR_H
 #define IMMP_DELIVER_MAILDIR_H
@@ -35,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc.h"
 #include "mime.h"
 
 #define MAILDIR_UUID_DB	"immp-uuid.db"
@@ -65,5 +74,31 @@ int	 maildir_hostname(char *buf, size_t size);
 int	 maildir_deliver(const char *root, const char *folder,
 	    const struct mime_envelope *env, const char *host, int spoolfd,
 	    char *reason, size_t reasonsz);
+
+/* One delivery of a batch: inputs as for maildir_deliver. */
+struct maildir_job {
+	const char			*root;
+	const char			*folder;
+	const struct mime_envelope	*env;
+	int				 spoolfd;	/* not owned */
+	int				 result;	/* out: IPC_* */
+	char				 reason[IPC_REASON_MAX]; /* out */
+	/* private to maildir.c */
+	char				 name[256];
+	char				 key[IPC_FOLDER_MAX + IPC_UUID_MAX];
+	int				 box;
+	int				 state;
+};
+
+/*
+ * maildir_deliver_batch: performs jobs[0..njobs) (at most
+ * MAILDIR_BATCH_MAX) as described above, setting each job's result and
+ * reason exactly as maildir_deliver would.  A failure of one message
+ * does not fail the others, except that a failed flush or directory
+ * sync fails every message it covered (IPC_TEMPFAIL).
+ */
+#define MAILDIR_BATCH_MAX	64
+void	 maildir_deliver_batch(struct maildir_job *jobs, size_t njobs,
+	    const char *host);
 
 #endif

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,56 +112,121 @@ worker_drop(uid_t uid, gid_t gid, const char *user)
 		fatalx("worker: identity change to %s failed", user);
 }
 
-static void
-worker_one(struct imsg *imsg)
-{
+/* One delivery of a batch, as received. */
+struct wdel {
+	struct imsg		 imsg;
 	struct ipc_mda_deliver	 d;
-	struct ipc_mda_done	 res;
 	struct mime_envelope	 env;
 	char			 root[CONF_PATH_MAX];
-	const char		*at;
+};
+
+/* Checks one IMSG_MDA_DELIVER and fills in w and its job. */
+static void
+worker_prepare(struct wdel *w, struct maildir_job *job)
+{
+	struct imsg	*imsg = &w->imsg;
+	const char	*at;
 
 	if (imsg->hdr.type != IMSG_MDA_DELIVER ||
-	    imsg->datalen != sizeof(d) || imsg->fd == -1)
+	    imsg->datalen != sizeof(w->d) || imsg->fd == -1)
 		fatalx("worker: unexpected imsg type %u", imsg->hdr.type);
-	memcpy(&d, imsg->data, sizeof(d));
-	memset(&res, 0, sizeof(res));
-	res.id = d.id;
+	memcpy(&w->d, imsg->data, sizeof(w->d));
 	/* deliver checked every string before forwarding it. */
-	if (!ipc_check_str(d.uuid, sizeof(d.uuid)) ||
-	    !ipc_check_str(d.account, sizeof(d.account)) ||
-	    !ipc_check_str(d.folder, sizeof(d.folder)) ||
-	    !ipc_check_str(d.sender, sizeof(d.sender)) ||
-	    !ipc_check_str(d.rcpts, sizeof(d.rcpts)) ||
-	    (at = strchr(d.sender, '@')) == NULL)
+	if (!ipc_check_str(w->d.uuid, sizeof(w->d.uuid)) ||
+	    !ipc_check_str(w->d.account, sizeof(w->d.account)) ||
+	    !ipc_check_str(w->d.folder, sizeof(w->d.folder)) ||
+	    !ipc_check_str(w->d.sender, sizeof(w->d.sender)) ||
+	    !ipc_check_str(w->d.rcpts, sizeof(w->d.rcpts)) ||
+	    (at = strchr(w->d.sender, '@')) == NULL)
 		fatalx("worker: malformed delivery");
-	if (conf_maildir_path(wk.conf->maildir, d.account, root,
-	    sizeof(root)) == -1) {
-		res.result = IPC_FAIL;
-		strlcpy(res.reason, "cannot build the maildir path",
-		    sizeof(res.reason));
-	} else {
-		memset(&env, 0, sizeof(env));
-		env.uuid = d.uuid;
-		env.sender = d.sender;
-		env.rcpts = d.rcpts;
-		env.host = at + 1;
-		env.accepted = d.accepted;
-		env.flags = d.flags;
-		res.result = maildir_deliver(root, d.folder, &env, wk.host,
-		    imsg->fd, res.reason, sizeof(res.reason));
+	memset(job, 0, sizeof(*job));
+	memset(&w->env, 0, sizeof(w->env));
+	w->env.uuid = w->d.uuid;
+	w->env.sender = w->d.sender;
+	w->env.rcpts = w->d.rcpts;
+	w->env.host = at + 1;
+	w->env.accepted = w->d.accepted;
+	w->env.flags = w->d.flags;
+	job->root = w->root;
+	job->folder = w->d.folder;
+	job->env = &w->env;
+	job->spoolfd = imsg->fd;
+	job->result = IPC_OK;
+	if (conf_maildir_path(wk.conf->maildir, w->d.account, w->root,
+	    sizeof(w->root)) == -1) {
+		job->result = IPC_FAIL;
+		strlcpy(job->reason, "cannot build the maildir path",
+		    sizeof(job->reason));
 	}
-	close(imsg->fd);
-	if (imsg_write_one(WORKER_FD, IMSG_MDA_DONE, 0, -1, &res,
-	    sizeof(res)) == -1)
-		fatal("worker: write");
+}
+
+/*
+ * Reads one delivery (blocking), then whatever else has already
+ * arrived, up to MAILDIR_BATCH_MAX, so that they share one sync.
+ * Returns the number read; exits when the channel is closed.
+ */
+static size_t
+worker_collect(struct wdel *w)
+{
+	struct pollfd	pfd;
+	size_t		n = 0;
+	int		r;
+
+	do {
+		if ((r = imsg_read_one(WORKER_FD, &w[n].imsg)) == 0) {
+			if (n > 0)
+				break;
+			_exit(0);
+		}
+		if (r == -1)
+			fatal("worker: read");
+		n++;
+		pfd.fd = WORKER_FD;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+	} while (n < MAILDIR_BATCH_MAX && poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & POLLIN));
+	return n;
+}
+
+static void
+worker_batch(struct wdel *w, struct maildir_job *jobs)
+{
+	struct maildir_job	*todo[MAILDIR_BATCH_MAX];
+	struct maildir_job	 run[MAILDIR_BATCH_MAX];
+	struct ipc_mda_done	 res;
+	size_t			 n, i, nrun = 0;
+
+	n = worker_collect(w);
+	for (i = 0; i < n; i++) {
+		worker_prepare(&w[i], &jobs[i]);
+		if (jobs[i].result == IPC_OK) {
+			todo[nrun] = &jobs[i];
+			run[nrun++] = jobs[i];
+		}
+	}
+	if (nrun > 0)
+		maildir_deliver_batch(run, nrun, wk.host);
+	for (i = 0; i < nrun; i++)
+		*todo[i] = run[i];
+	for (i = 0; i < n; i++) {
+		memset(&res, 0, sizeof(res));
+		res.id = w[i].d.id;
+		res.result = jobs[i].result;
+		strlcpy(res.reason, jobs[i].reason, sizeof(res.reason));
+		close(w[i].imsg.fd);
+		free(w[i].imsg.data);
+		if (imsg_write_one(WORKER_FD, IMSG_MDA_DONE, 0, -1, &res,
+		    sizeof(res)) == -1)
+			fatal("worker: write");
+	}
 }
 
 static void __attribute__((noreturn))
 worker_main(int sock, uid_t uid, gid_t gid, const char *user)
 {
-	struct imsg	imsg;
-	int		r;
+	struct wdel		*w;
+	struct maildir_job	*jobs;
 
 	/* Only the channel stays open; syslog reconnects below. */
 	closelog();
@@ -177,15 +243,12 @@ worker_main(int sock, uid_t uid, gid_t gid, const char *user)
 	umask(077);
 	if (chdir("/") == -1)
 		fatal("worker: chdir");
+	if ((w = calloc(MAILDIR_BATCH_MAX, sizeof(*w))) == NULL ||
+	    (jobs = calloc(MAILDIR_BATCH_MAX, sizeof(*jobs))) == NULL)
+		fatal("worker");
 	log_debug("worker for %s started", user);
-	for (;;) {
-		if ((r = imsg_read_one(WORKER_FD, &imsg)) == 0)
-			_exit(0);
-		if (r == -1)
-			fatal("worker: read");
-		worker_one(&imsg);
-		free(imsg.data);
-	}
+	for (;;)
+		worker_batch(w, jobs);
 }
 
 /* ---- in deliver ---- */

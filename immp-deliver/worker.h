@@ -20,7 +20,10 @@
  * worker per mailbox owner uid; the worker changes to that user
  * (supplementary groups, then gid, then uid; not in -u mode), closes
  * every descriptor but its channel, and then handles IMSG_MDA_DELIVER
- * (with the spool descriptor) one at a time, answering IMSG_MDA_DONE.
+ * (with the spool descriptor) in batches: it waits for one, takes
+ * every other one already sent (up to MAILDIR_BATCH_MAX), delivers
+ * them together so that they share their synchronisation
+ * (maildir_deliver_batch), and answers an IMSG_MDA_DONE for each.
  * A worker that dies, breaks the protocol or takes longer than
  * WORKER_TIMEOUT seconds for a delivery is killed and its deliveries
  * in flight are reported as IPC_TEMPFAIL; the next delivery for that

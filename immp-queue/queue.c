@@ -55,7 +55,8 @@
 struct inmsg {
 	TAILQ_ENTRY(inmsg)	 entry;
 	char			 uuid[IPC_UUID_MAX];
-	int			 fd;		/* incoming/<uuid>, rw */
+	int			 fd;		/* spool file, rw */
+	uint64_t		 spool;		/* its pool number */
 	int			 committing;
 	int			 nrcpt;
 	struct env_rcpt		 rcpt[ENV_MAX_RCPT];
@@ -135,7 +136,7 @@ net_create(struct imsg *imsg)
 		log_warn("create");
 		goto reply;
 	}
-	if ((fd = store_create(&q.st, im->uuid)) == -1) {
+	if ((fd = store_create(&q.st, im->uuid, &im->spool)) == -1) {
 		log_warn("create incoming message");
 		free(im);
 		goto reply;
@@ -143,7 +144,7 @@ net_create(struct imsg *imsg)
 	if ((dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		log_warn("create: dup");
 		close(fd);
-		store_discard(&q.st, im->uuid, 0);
+		store_pool_release(&q.st, im->spool);
 		free(im);
 		goto reply;
 	}
@@ -223,21 +224,17 @@ net_committed(struct commit_req *req, int result, void *arg)
 static const char *
 verify_spool(struct inmsg *im, uint64_t size)
 {
-	struct spool_part	*parts;
-	struct stat		 sb;
-	const char		*err = NULL;
-	int			 n;
+	static struct spool_part	 parts[SPOOL_MAX_PARTS];
+	struct stat			 sb;
+	int				 n;
 
 	if (fstat(im->fd, &sb) == -1 || (uint64_t)sb.st_size != size)
 		return "size mismatch";
-	if ((parts = calloc(SPOOL_MAX_PARTS, sizeof(*parts))) == NULL)
-		return "out of memory";
 	if (spool_read_index(im->fd, parts, SPOOL_MAX_PARTS, &n) == -1)
-		err = "malformed spool file";
-	else if (n == 0)
-		err = "no parts";
-	free(parts);
-	return err;
+		return "malformed spool file";
+	if (n == 0)
+		return "no parts";
+	return NULL;
 }
 
 static void
@@ -266,7 +263,7 @@ net_commit(struct imsg *imsg)
 		log_warnx("msg refused uuid=%s: %s", im->uuid, err);
 		net_reply_committed(c.reqid, imsg->hdr.peerid, IPC_FAIL,
 		    im->uuid);
-		store_discard(&q.st, im->uuid, 0);
+		store_pool_release(&q.st, im->spool);
 		inmsg_free(im);
 		return;
 	}
@@ -286,12 +283,13 @@ net_commit(struct imsg *imsg)
 		log_warn("commit");
 		net_reply_committed(c.reqid, imsg->hdr.peerid, IPC_TEMPFAIL,
 		    im->uuid);
-		store_discard(&q.st, im->uuid, 0);
+		store_pool_release(&q.st, im->spool);
 		inmsg_free(im);
 		return;
 	}
 	memcpy(env->rcpt, im->rcpt, im->nrcpt * sizeof(*env->rcpt));
 	im->req.fd = im->fd;
+	im->req.spool = im->spool;
 	im->req.done = net_committed;
 	im->req.arg = im;
 	commit_add(&im->req);
@@ -313,7 +311,7 @@ net_rollback(struct imsg *imsg)
 	if (im->committing)
 		fatalx("network: MSG_ROLLBACK during commit");
 	log_debug("rollback uuid=%s", im->uuid);
-	store_discard(&q.st, im->uuid, 0);
+	store_pool_release(&q.st, im->spool);
 	inmsg_free(im);
 }
 
@@ -370,6 +368,7 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	case IMSG_CTL_SHUTDOWN:
 		log_info("shutdown: %d queued, %d being received",
 		    sched_count(), q.nincoming);
+		commit_shutdown();
 		exit(0);
 	case IMSG_CTL_VERBOSE:
 		memcpy(&v, ipc_payload(imsg, sizeof(v)), sizeof(v));
@@ -404,6 +403,8 @@ chown_dirs(const char *user)
 	if (fchown(q.st.root, pw->pw_uid, pw->pw_gid) == -1 ||
 	    fchown(q.st.incoming, pw->pw_uid, pw->pw_gid) == -1 ||
 	    fchown(q.st.queue, pw->pw_uid, pw->pw_gid) == -1 ||
+	    fchown(q.st.journal, pw->pw_uid, pw->pw_gid) == -1 ||
+	    fchown(q.st.pool, pw->pw_uid, pw->pw_gid) == -1 ||
 	    fchown(q.st.corrupt, pw->pw_uid, pw->pw_gid) == -1)
 		fatal("chown %s", q.conf.queue_dir);
 }
@@ -412,6 +413,7 @@ int
 main(int argc, char *argv[])
 {
 	const char	*conffile = NULL;
+	uint64_t	 nextseq;
 	int		 ch, debug = 0, verbose = 0, unpriv = 0, n;
 
 	while ((ch = getopt(argc, argv, "df:uv")) != -1) {
@@ -467,8 +469,9 @@ main(int argc, char *argv[])
 
 	commit_init(q.base, &q.st);
 	sched_init(q.base, &q.conf, &q.st, q.mda, SCHED_MAX_INFLIGHT);
-	if ((n = store_recover(&q.st, recovered, NULL)) == -1)
+	if ((n = store_recover(&q.st, recovered, NULL, &nextseq)) == -1)
 		fatal("recovery");
+	commit_start(nextseq);
 	log_info("startup: %d message%s in the queue", n, n == 1 ? "" : "s");
 
 	if (imsgev_compose(q.parent, IMSG_CTL_READY, 0, -1, NULL, 0) == -1)

@@ -235,15 +235,23 @@ msg_settle(struct qmsg *m, int changed)
 	if (m->nbusy == 0 && msg_all_final(m)) {
 		if (store_remove(sc.st, m->env.uuid) == 0)
 			log_debug("removed uuid=%s", m->env.uuid);
+		commit_forget(&m->env);
 		msg_free(m);
 		return;
 	}
-	if (changed && store_update(sc.st, &m->env) == -1)
+	if (changed && store_update(sc.st, &m->env,
+	    !commit_covered(&m->env)) == -1)
 		log_warn("envelope update uuid=%s", m->env.uuid);
 	msg_reschedule(m);
 }
 
-/* The To: list: every recipient of the message, as far as it fits. */
+/*
+ * The To: header of delivered copies stays well inside one 998-octet
+ * header line (RFC 5322 2.1.1) and the composer's limit (mime.h).
+ */
+#define TO_LIST_MAX	800
+
+/* The To: list: every recipient, or a group when they do not fit. */
 static void
 to_list(const struct qmsg *m, char *buf, size_t size)
 {
@@ -254,8 +262,12 @@ to_list(const struct qmsg *m, char *buf, size_t size)
 	buf[0] = '\0';
 	for (i = 0; i < m->env.nrcpt; i++) {
 		rcpt_imid(&m->env.rcpt[i], one, sizeof(one));
-		if (len + strlen(one) + 2 >= size)
-			break;
+		if (len + strlen(one) + 2 >= size || len + strlen(one) + 2 >=
+		    TO_LIST_MAX) {
+			/* Too many to name in one header line: a group. */
+			(void)strlcpy(buf, "undisclosed-recipients:;", size);
+			return;
+		}
 		len += snprintf(buf + len, size - len, "%s%s",
 		    i ? ", " : "", one);
 	}
@@ -427,13 +439,14 @@ rcpt_failed(struct qmsg *m, int i, const char *reason)
 		fatal("scheduler");
 	if ((b->req.env.rcpt = calloc(1, sizeof(*b->req.env.rcpt))) == NULL)
 		fatal("scheduler");
-	if ((fd = store_create(sc.st, b->req.env.uuid)) == -1 ||
+	if ((fd = store_create(sc.st, b->req.env.uuid,
+	    &b->req.spool)) == -1 ||
 	    bounce_spool(fd, m, i, reason) == -1 || fstat(fd, &sb) == -1) {
 		log_warn("bounce uuid=%s: cannot create the bounce",
 		    m->env.uuid);
 		if (fd != -1) {
 			close(fd);
-			store_discard(sc.st, b->req.env.uuid, 0);
+			store_pool_release(sc.st, b->req.spool);
 		}
 		env_free(&b->req.env);
 		free(b);

@@ -28,7 +28,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "ipc.h"
+#include "journal.h"
 #include "log.h"
 #include "spool.h"
 #include "store.h"
@@ -171,6 +174,12 @@ env_format(const struct envelope *env, char **out, size_t *outlen)
 	    "bounce=%d\nnrcpt=%d\n", ENV_VERSION, env->uuid, env->accepted,
 	    env->sender, env->peer, env->flags, env->size, env->bounce,
 	    env->nrcpt);
+	if (env->has_digest) {
+		fputs("digest=", f);
+		for (i = 0; i < ENV_DIGEST_LEN; i++)
+			fprintf(f, "%02x", env->digest[i]);
+		fputc('\n', f);
+	}
 	for (i = 0; i < env->nrcpt; i++) {
 		r = &env->rcpt[i];
 		fprintf(f, "rcpt=%s %s %s %" PRIu32 " %" PRId64 "\n",
@@ -184,6 +193,16 @@ env_format(const struct envelope *env, char **out, size_t *outlen)
 	*out = buf;
 	*outlen = len;
 	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
 }
 
 /* Decimal without sign or leading zero, at most max. */
@@ -252,13 +271,32 @@ bad:
 
 enum env_key {
 	K_VERSION, K_UUID, K_ACCEPTED, K_SENDER, K_PEER, K_FLAGS, K_SIZE,
-	K_BOUNCE, K_NRCPT, K_NKEYS
+	K_BOUNCE, K_NRCPT, K_DIGEST, K_NKEYS
 };
+#define K_NREQUIRED	K_DIGEST	/* the keys before it are required */
 
 static const char *const key_names[K_NKEYS] = {
 	"version", "uuid", "accepted", "sender", "peer", "flags", "size",
-	"bounce", "nrcpt"
+	"bounce", "nrcpt", "digest"
 };
+
+/* 64 lower-case hex digits into out[32]. */
+static int
+parse_digest(const char *v, uint8_t *out)
+{
+	int	i, hi, lo;
+
+	if (strlen(v) != 2 * ENV_DIGEST_LEN)
+		return -1;
+	for (i = 0; i < 2 * ENV_DIGEST_LEN; i += 2) {
+		hi = hexval(v[i]);
+		lo = hexval(v[i + 1]);
+		if (hi == -1 || lo == -1)
+			return -1;
+		out[i / 2] = hi << 4 | lo;
+	}
+	return 0;
+}
 
 static int
 parse_key(struct envelope *env, int k, const char *v, const char **errstr)
@@ -314,6 +352,11 @@ parse_key(struct envelope *env, int k, const char *v, const char **errstr)
 			*errstr = "out of memory";
 			return -1;
 		}
+		return 0;
+	case K_DIGEST:
+		if (parse_digest(v, env->digest) == -1)
+			goto bad;
+		env->has_digest = 1;
 		return 0;
 	}
 bad:
@@ -389,7 +432,7 @@ env_parse(const char *buf, size_t len, struct envelope *env,
 		if (parse_key(env, k, eq, errstr) == -1)
 			goto bad;
 	}
-	for (k = 0; k < K_NKEYS; k++) {
+	for (k = 0; k < K_NREQUIRED; k++) {
 		if (!seen[k]) {
 			*errstr = "missing key";
 			goto bad;
@@ -412,6 +455,7 @@ env_free(struct envelope *env)
 	free(env->rcpt);
 	env->rcpt = NULL;
 	env->nrcpt = 0;
+	env->has_digest = 0;
 }
 
 static int
@@ -423,36 +467,225 @@ open_dir(int at, const char *name)
 	    O_NOFOLLOW);
 }
 
+void
+store_pool_name(uint64_t n, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "%" PRIu64, n);
+}
+
+/* Decimal file name without leading zero; 0 or -1. */
+static int
+pool_parse(const char *name, uint64_t *n)
+{
+	return parse_u64(name, UINT64_MAX - 1, n);
+}
+
+static int
+pool_add(struct store *st, uint64_t n)
+{
+	uint64_t	*p;
+
+	if (st->pool_nfree >= POOL_MAX)
+		return -1;
+	if (st->pool_free == NULL) {
+		if ((p = reallocarray(NULL, POOL_MAX, sizeof(*p))) == NULL)
+			return -1;
+		st->pool_free = p;
+	}
+	st->pool_free[st->pool_nfree++] = n;
+	return 0;
+}
+
+/* Takes stock of pool/; strangers are removed. */
+static int
+pool_load(struct store *st)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	uint64_t	 n;
+	int		 fd;
+
+	if ((fd = dup(st->pool)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (pool_parse(de->d_name, &n) == 0 &&
+		    fstatat(st->pool, de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_size <= POOL_FILE_MAX && pool_add(st, n) == 0) {
+			if (n >= st->pool_next)
+				st->pool_next = n + 1;
+			continue;
+		}
+		if (unlinkat(st->pool, de->d_name, 0) == -1)
+			log_warn("pool/%s", de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Creates pool files up to POOL_PREFILL, so that traffic need not. */
+static int
+pool_fill(struct store *st)
+{
+	char		name[24];
+	uint64_t	n;
+	int		fd;
+
+	while (st->pool_nfree < POOL_PREFILL) {
+		n = st->pool_next++;
+		store_pool_name(n, name, sizeof(name));
+		fd = openat(st->pool, name, O_RDWR | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd == -1 || close(fd) == -1 || pool_add(st, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 store_open(const char *path, struct store *st)
 {
+	memset(st, 0, sizeof(*st));
 	st->root = st->incoming = st->queue = st->corrupt = -1;
+	st->journal = st->pool = -1;
 	if (mkdirs(path, 0700) == -1)
 		return -1;
 	if ((st->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	if ((st->incoming = open_dir(st->root, "incoming")) == -1 ||
 	    (st->queue = open_dir(st->root, "queue")) == -1 ||
+	    (st->journal = open_dir(st->root, "journal")) == -1 ||
+	    (st->pool = open_dir(st->root, "pool")) == -1 ||
 	    (st->corrupt = open_dir(st->root, "corrupt")) == -1)
 		return -1;
 	if (fsync(st->root) == -1)
 		return -1;
-	return 0;
+	st->pool_next = 1;
+	if (pool_load(st) == -1)
+		return -1;
+	return pool_fill(st);
 }
 
 int
-store_create(struct store *st, char *uuid)
+store_pool_take(struct store *st, uint64_t *n)
 {
-	int	fd, tries;
+	struct stat	sb;
+	char		name[24];
+	int		fd;
 
-	for (tries = 0; tries < 4; tries++) {
-		uuid_generate_v4(uuid);
-		fd = openat(st->incoming, uuid, O_RDWR | O_CREAT | O_EXCL |
-		    O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd != -1 || errno != EEXIST)
-			return fd;
+	while (st->pool_nfree > 0) {
+		*n = st->pool_free[--st->pool_nfree];
+		store_pool_name(*n, name, sizeof(name));
+		fd = openat(st->pool, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW |
+		    O_NONBLOCK);
+		if (fd == -1) {
+			log_warn("pool/%s", name);
+			continue;
+		}
+		/*
+		 * Down to one octet, which the new contents overwrite: a
+		 * truncation to zero would make ext4 (auto_da_alloc) write
+		 * the file out when it is closed.
+		 */
+		if (fstat(fd, &sb) == -1 ||
+		    (sb.st_size > 1 && ftruncate(fd, 1) == -1)) {
+			log_warn("pool/%s: truncate", name);
+			close(fd);
+			(void)unlinkat(st->pool, name, 0);
+			continue;
+		}
+		return fd;
 	}
-	return -1;
+	*n = st->pool_next++;
+	store_pool_name(*n, name, sizeof(name));
+	return openat(st->pool, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+}
+
+void
+store_pool_put(struct store *st, int dirfd, const char *name)
+{
+	struct stat	sb;
+	char		pname[24];
+	uint64_t	n;
+
+	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT)
+			log_warn("stat %s", name);
+		return;
+	}
+	if (S_ISREG(sb.st_mode) && sb.st_size <= POOL_FILE_MAX &&
+	    st->pool_nfree < POOL_MAX) {
+		n = st->pool_next++;
+		store_pool_name(n, pname, sizeof(pname));
+		if (renameat(dirfd, name, st->pool, pname) == 0) {
+			if (pool_add(st, n) == 0)
+				return;
+			(void)unlinkat(st->pool, pname, 0);
+			return;
+		}
+		if (errno == ENOENT)
+			return;
+		log_warn("rename %s into pool/", name);
+	}
+	if (unlinkat(dirfd, name, S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) ==
+	    -1 && errno != ENOENT)
+		log_warn("unlink %s", name);
+}
+
+int
+store_pool_place(struct store *st, uint64_t n, int dirfd, const char *name,
+    int replace)
+{
+	char	pname[24];
+	int	r;
+
+	store_pool_name(n, pname, sizeof(pname));
+#ifdef RENAME_NOREPLACE
+	if (!replace) {
+		r = renameat2(st->pool, pname, dirfd, name, RENAME_NOREPLACE);
+		if (r == 0 || errno != EINVAL)
+			return r;
+	}
+#endif
+	if (!replace && faccessat(dirfd, name, F_OK,
+	    AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(st->pool, pname, dirfd, name);
+}
+
+void
+store_pool_release(struct store *st, uint64_t n)
+{
+	char	pname[24];
+
+	if (pool_add(st, n) == 0)
+		return;
+	store_pool_name(n, pname, sizeof(pname));
+	if (unlinkat(st->pool, pname, 0) == -1 && errno != ENOENT)
+		log_warn("pool/%s", pname);
+}
+
+int
+store_create(struct store *st, char *uuid, uint64_t *n)
+{
+	int	fd;
+
+	if ((fd = store_pool_take(st, n)) == -1)
+		return -1;
+	uuid_generate_v4(uuid);
+	return fd;
 }
 
 static void
@@ -461,101 +694,79 @@ name_env(char *buf, size_t size, const char *uuid, const char *ext)
 	(void)snprintf(buf, size, "%s%s", uuid, ext);
 }
 
-static void
-unlink_quiet(int dirfd, const char *name)
-{
-	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
-		log_warn("unlink %s", name);
-}
-
 void
-store_discard(struct store *st, const char *uuid, int commit)
+store_discard(struct store *st, const char *uuid)
 {
 	char	name[IPC_UUID_MAX + 8];
 
 	if (!uuid_valid(uuid))
 		return;
-	unlink_quiet(st->incoming, uuid);
 	name_env(name, sizeof(name), uuid, ".env");
-	unlink_quiet(st->incoming, name);
-	if (commit) {
-		unlink_quiet(st->queue, name);
-		name_env(name, sizeof(name), uuid, ".msg");
-		unlink_quiet(st->queue, name);
-	}
+	store_pool_put(st, st->queue, name);
+	name_env(name, sizeof(name), uuid, ".msg");
+	store_pool_put(st, st->queue, name);
 }
 
 static int
-write_full(int fd, const char *buf, size_t len)
+write_full(int fd, const void *buf, size_t len)
 {
-	ssize_t	n;
+	const char	*p = buf;
+	ssize_t		 n;
 
 	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
+		if ((n = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		buf += n;
+		p += n;
 		len -= n;
 	}
 	return 0;
 }
 
 int
-store_write_env(struct store *st, const struct envelope *env)
+store_put_file(struct store *st, int dirfd, const char *name,
+    const void *buf, size_t len, int sync)
+{
+	uint64_t	n;
+	int		fd, saved;
+
+	if ((fd = store_pool_take(st, &n)) == -1)
+		return -1;
+	if (write_full(fd, buf, len) == -1 ||
+	    (len == 0 && ftruncate(fd, 0) == -1) ||
+	    (sync && fsync(fd) == -1)) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	if (store_pool_place(st, n, dirfd, name, 1) == 0)
+		return 0;
+	saved = errno;
+fail:
+	store_pool_release(st, n);
+	errno = saved;
+	return -1;
+}
+
+int
+store_update(struct store *st, const struct envelope *env, int sync)
 {
 	char	name[IPC_UUID_MAX + 8], *buf;
 	size_t	len;
-	int	fd, saved;
+	int	r;
 
 	if (env_format(env, &buf, &len) == -1)
 		return -1;
 	name_env(name, sizeof(name), env->uuid, ".env");
-	if (unlinkat(st->incoming, name, 0) == -1 && errno != ENOENT) {
-		free(buf);
-		return -1;
-	}
-	fd = openat(st->incoming, name, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1) {
-		free(buf);
-		return -1;
-	}
-	if (write_full(fd, buf, len) == -1 || fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		unlinkat(st->incoming, name, 0);
-		free(buf);
-		errno = saved;
-		return -1;
-	}
+	r = store_put_file(st, st->queue, name, buf, len, sync);
 	free(buf);
-	if (close(fd) == -1) {
-		saved = errno;
-		unlinkat(st->incoming, name, 0);
-		errno = saved;
-		return -1;
-	}
-	return 0;
-}
-
-int
-store_update(struct store *st, const struct envelope *env)
-{
-	char	name[IPC_UUID_MAX + 8];
-	int	saved;
-
-	if (store_write_env(st, env) == -1)
-		return -1;
-	name_env(name, sizeof(name), env->uuid, ".env");
-	if (renameat(st->incoming, name, st->queue, name) == -1) {
-		saved = errno;
-		unlinkat(st->incoming, name, 0);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
 int
@@ -566,15 +777,9 @@ store_remove(struct store *st, const char *uuid)
 	if (!uuid_valid(uuid))
 		return -1;
 	name_env(name, sizeof(name), uuid, ".env");
-	if (unlinkat(st->queue, name, 0) == -1 && errno != ENOENT) {
-		log_warn("remove queue/%s", name);
-		return -1;
-	}
+	store_pool_put(st, st->queue, name);
 	name_env(name, sizeof(name), uuid, ".msg");
-	if (unlinkat(st->queue, name, 0) == -1 && errno != ENOENT) {
-		log_warn("remove queue/%s", name);
-		return -1;
-	}
+	store_pool_put(st, st->queue, name);
 	return 0;
 }
 
@@ -591,6 +796,65 @@ store_open_msg(struct store *st, const char *uuid)
 	return openat(st->queue, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
+int
+store_digest(int fd, uint64_t size, uint8_t out[ENV_DIGEST_LEN])
+{
+	crypto_generichash_state	 h;
+	unsigned char			 buf[65536];
+	uint64_t			 off = 0;
+	ssize_t				 n;
+
+	if (crypto_generichash_init(&h, NULL, 0, ENV_DIGEST_LEN) != 0)
+		return -1;
+	for (;;) {
+		n = pread(fd, buf, sizeof(buf), off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		if ((uint64_t)n > size - off) {
+			errno = EBADMSG;
+			return -1;
+		}
+		crypto_generichash_update(&h, buf, n);
+		off += n;
+	}
+	if (off != size) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return crypto_generichash_final(&h, out, ENV_DIGEST_LEN);
+}
+
+void
+store_corrupt_copy(struct store *st, const char *name, const void *buf,
+    size_t len)
+{
+	int	fd;
+
+	(void)unlinkat(st->corrupt, name, 0);
+	fd = openat(st->corrupt, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1 || write_full(fd, buf, len) == -1)
+		log_warn("corrupt/%s", name);
+	if (fd != -1)
+		close(fd);
+}
+
+void
+store_to_corrupt(struct store *st, int dirfd, const char *name)
+{
+	if (renameat(dirfd, name, st->corrupt, name) == -1) {
+		if (errno == ENOENT)
+			return;
+		log_warn("move %s to corrupt/", name);
+		return;
+	}
+	log_warnx("corrupt file=%s moved to corrupt/", name);
+}
+
 /* Moves queue/<name> into corrupt/ (a leftover there is replaced). */
 static void
 to_corrupt(struct store *st, const char *name)
@@ -604,9 +868,9 @@ to_corrupt(struct store *st, const char *name)
 	log_warnx("corrupt file=queue/%s moved to corrupt/", name);
 }
 
-/* Reads a whole small regular file. */
-static int
-read_small(int dirfd, const char *name, char **out, size_t *outlen)
+int
+store_read_file(int dirfd, const char *name, size_t max, char **out,
+    size_t *outlen)
 {
 	struct stat	 st;
 	char		*buf;
@@ -619,7 +883,7 @@ read_small(int dirfd, const char *name, char **out, size_t *outlen)
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > ENV_FILE_MAX) {
+	    (uint64_t)st.st_size > max) {
 		close(fd);
 		errno = EBADMSG;
 		return -1;
@@ -649,16 +913,23 @@ read_small(int dirfd, const char *name, char **out, size_t *outlen)
 
 /* Checks queue/<uuid>.msg; 0 if it is a complete, well-formed spool. */
 static int
-check_msg(struct store *st, const char *uuid, uint64_t size)
+check_msg(struct store *st, const char *uuid, const struct envelope *env)
 {
 	struct spool_part	*parts;
 	struct stat		 sb;
+	uint8_t			 digest[ENV_DIGEST_LEN];
+	uint64_t		 size = env->size;
 	int			 fd, n, r = -1;
 
 	if ((fd = store_open_msg(st, uuid)) == -1)
 		return -1;
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    (uint64_t)sb.st_size != size) {
+		close(fd);
+		return -1;
+	}
+	if (env->has_digest && (store_digest(fd, size, digest) == -1 ||
+	    sodium_memcmp(digest, env->digest, sizeof(digest)) != 0)) {
 		close(fd);
 		return -1;
 	}
@@ -690,10 +961,8 @@ empty_incoming(struct store *st)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (unlinkat(st->incoming, de->d_name, 0) == -1)
-			log_warn("recovery: unlink incoming/%s", de->d_name);
-		else
-			log_debug("recovery: removed incoming/%s", de->d_name);
+		store_pool_put(st, st->incoming, de->d_name);
+		log_debug("recovery: removed incoming/%s", de->d_name);
 	}
 	closedir(d);
 	return 0;
@@ -723,7 +992,7 @@ recover_env(struct store *st, const char *name, const char *uuid,
 	size_t		 len;
 
 	name_env(msgname, sizeof(msgname), uuid, ".msg");
-	if (read_small(st->queue, name, &buf, &len) == -1) {
+	if (store_read_file(st->queue, name, ENV_FILE_MAX, &buf, &len) == -1) {
 		log_warn("recovery: queue/%s", name);
 		to_corrupt(st, name);
 		to_corrupt(st, msgname);
@@ -741,7 +1010,7 @@ recover_env(struct store *st, const char *name, const char *uuid,
 		return;
 	}
 	free(buf);
-	if (check_msg(st, uuid, env.size) == -1) {
+	if (check_msg(st, uuid, &env) == -1) {
 		log_warnx("recovery: queue/%s missing, truncated or malformed",
 		    msgname);
 		env_free(&env);
@@ -755,7 +1024,7 @@ recover_env(struct store *st, const char *name, const char *uuid,
 
 int
 store_recover(struct store *st, void (*cb)(struct envelope *, void *),
-    void *arg)
+    void *arg, uint64_t *nextseq)
 {
 	struct dirent	*de;
 	struct stat	 sb;
@@ -764,6 +1033,8 @@ store_recover(struct store *st, void (*cb)(struct envelope *, void *),
 	int		 fd, count = 0;
 
 	if (empty_incoming(st) == -1)
+		return -1;
+	if (jrnl_recover(st, nextseq) == -1)
 		return -1;
 	if ((fd = dup(st->queue)) == -1)
 		return -1;
@@ -789,12 +1060,9 @@ store_recover(struct store *st, void (*cb)(struct envelope *, void *),
 			if (fstatat(st->queue, name, &sb,
 			    AT_SYMLINK_NOFOLLOW) == 0)
 				continue;
-			if (unlinkat(st->queue, de->d_name, 0) == -1)
-				log_warn("recovery: unlink queue/%s",
-				    de->d_name);
-			else
-				log_info("recovery: removed uncommitted "
-				    "queue/%s", de->d_name);
+			store_pool_put(st, st->queue, de->d_name);
+			log_info("recovery: removed uncommitted queue/%s",
+			    de->d_name);
 			continue;
 		}
 		to_corrupt(st, de->d_name);

@@ -3,6 +3,7 @@
 # directory, self-signed certificate) and runs immp-bench against it.
 #   N sessions (8), M messages per session (250), S octets each (2048):
 #   N=16 M=100 S=65536 sh regress/bench/run.sh
+# B names the build directory (build): B=build-x sh regress/bench/run.sh
 # Needs make and make build/immp-bench (make bench does both).
 
 cd "$(dirname "$0")/../.." || exit 1
@@ -10,14 +11,24 @@ top=$(pwd)
 N=${N:-8}
 M=${M:-250}
 S=${S:-2048}
+B=${B:-build}
 PY=/usr/bin/python3
 
 for p in immpd immpctl immp-bench; do
-	[ -x "build/$p" ] || { echo "build/$p missing: run make bench" >&2;
+	[ -x "$B/$p" ] || { echo "$B/$p missing: run make bench" >&2;
 	    exit 1; }
 done
 
 tmp=$(mktemp -d /tmp/immp-bench.XXXXXX) || exit 1
+# ext4: spread the spool and the mailboxes over block groups chosen
+# afresh for every run (Orlov allocator: top directory flag, and names
+# that differ from run to run), away from the inodes the previous run
+# freed.  Without a journal, ext4 skips recently freed inodes when it
+# allocates one, one by one; a run right after another would measure
+# the clean-up of the last one rather than the daemon.
+chattr +T "$tmp" 2>/dev/null
+mail=$(mktemp -d "$tmp/mail.XXXXXX") || exit 1
+spool=$(mktemp -d "$tmp/spool.XXXXXX") || exit 1
 pid=
 cleanup() {
 	if [ -n "$pid" ]; then
@@ -38,17 +49,17 @@ domain "demo.test"
 listen on 127.0.0.1 port $port tls-cert "$tmp/cert.pem" tls-key "$tmp/key.pem"
 table users db:"$tmp/users.db"
 users users
-maildir "$tmp/mail/%{user}/Maildir"
-queue "$tmp/spool"
+maildir "$mail/%{user}/Maildir"
+queue "$spool"
 max-sessions 4096
 EOC
 openssl rand -base64 12 >"$tmp/password"
 for u in bench sink; do
-	build/immpctl -f "$tmp/immpd.conf" user add "$u@demo.test" \
+	"$B/immpctl" -f "$tmp/immpd.conf" user add "$u@demo.test" \
 	    <"$tmp/password" || exit 1
 done
 
-IMMPD_LIBEXECDIR="$top/build" build/immpd -d -u -f "$tmp/immpd.conf" \
+IMMPD_LIBEXECDIR="$top/$B" "$B/immpd" -d -u -f "$tmp/immpd.conf" \
     2>"$tmp/immpd.log" &
 pid=$!
 i=0
@@ -64,9 +75,9 @@ until $PY -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 
 done
 
 echo "immp-bench: $N sessions x $M messages x $S octets on 127.0.0.1:$port"
-build/immp-bench -H "127.0.0.1:$port" -C "$tmp/cert.pem" \
+"$B/immp-bench" -H "127.0.0.1:$port" -C "$tmp/cert.pem" \
     -u bench@demo.test -P "$tmp/password" -t sink@demo.test \
-    -n "$N" -m "$M" -s "$S" -d "$tmp/mail/sink/Maildir/new"
+    -n "$N" -m "$M" -s "$S" -d "$mail/sink/Maildir/new"
 rc=$?
 
 echo "peak resident memory (VmHWM):"

@@ -352,3 +352,27 @@ def test_deliver_requires_auth(daemon):
         s.upgrade()
         s.cmd("DELIVER TO alice@demo.test")
         s.expect(402, "Authentication required.")
+
+
+def test_hundred_recipients(daemon):
+    """100 recipients (the limit) with long plus-address folders: one
+    DELIVER, every copy delivered, and a To: header the composer can
+    write (a group when the list does not fit in one line)."""
+    rcpts = ["alice+folder-with-a-long-name-%03d@demo.test" % i
+             for i in range(99)] + ["bob@demo.test"]
+    with daemon.login("bob@demo.test") as s:
+        s.cmd("DELIVER TO " + " ".join(rcpts))
+        s.expect(270)
+        s.data("body", b"to many\n", "text/plain", content=True)
+        s.expect(271)
+        s.expect(272)
+        s.cmd("DONE")
+        uuid = s.expect(273).text.split()[0]
+    path = daemon.wait_message("bob", uuid)
+    msg = email.message_from_bytes(path.read_bytes(),
+                                 policy=email.policy.default)
+    assert str(msg["To"]) == "undisclosed-recipients:;"
+    for i in (0, 98):
+        daemon.wait_message("alice", uuid,
+                            folder="folder-with-a-long-name-%03d" % i)
+    daemon.assert_healthy()
