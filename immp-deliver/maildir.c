@@ -120,7 +120,10 @@ make_subdirs(int dirfd)
 	return 0;
 }
 
-/* Opens (creating as needed) the folder directory below rootfd. */
+/*
+ * Opens the folder directory below rootfd (the INBOX for NULL), adding
+ * the maildirfolder file and, via make_subdirs, cur new tmp if missing.
+ */
 static int
 open_folder(int rootfd, const char *folder)
 {
@@ -264,6 +267,23 @@ job_fail(struct maildir_job *j, int result, const char *what, int err)
 	j->result = result;
 	(void)snprintf(j->reason, sizeof(j->reason), "%s: %s", what,
 	    strerror(err));
+}
+
+/*
+ * 1 if the Maildir++ folder ".<folder>" exists below rootfd as a real
+ * directory (not a symbolic link), else 0.
+ */
+static int
+folder_exists(int rootfd, const char *folder)
+{
+	char		name[80];
+	struct stat	sb;
+
+	if ((size_t)snprintf(name, sizeof(name), ".%s", folder) >=
+	    sizeof(name))
+		return 0;
+	return fstatat(rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode);
 }
 
 /* Checks the job and builds its file name and key; -1: job failed. */
@@ -658,6 +678,16 @@ maildir_deliver_batch(struct maildir_job *jobs, size_t njobs,
 		if (job_prepare(j, host) == -1)
 			continue;
 		root = root_get(b, j->root);
+		if (j->folder != NULL && b->roots[root].err == 0 &&
+		    !folder_exists(b->roots[root].fd, j->folder)) {
+			/*
+			 * Plus-addresses file into a folder the owner made;
+			 * senders do not create folders (DESIGN 5).
+			 */
+			j->folder = NULL;
+			(void)snprintf(j->key, sizeof(j->key), "INBOX/%s",
+			    j->env->uuid);
+		}
 		j->box = box_get(b, root, j->folder);
 		if (b->boxes[j->box].err != 0)
 			job_fail(j, IPC_TEMPFAIL, b->boxes[j->box].what,

@@ -128,7 +128,15 @@ def test_attachment_name_needing_quotes(daemon):
     assert payload(att[0]) == data
 
 
+def make_folder(d, user, folder):
+    """What a mail reader does to create a Maildir++ folder."""
+    md = d.maildir(user, folder)
+    for sub in ("cur", "new", "tmp"):
+        (md / sub).mkdir(parents=True, exist_ok=True)
+
+
 def test_plus_address_folder(daemon):
+    make_folder(daemon, "alice", "lists")
     with daemon.login("bob@demo.test") as s:
         uuid = s.deliver(["alice+lists@demo.test"], [
             ("body.txt", "text/plain", b"to the lists folder\n", True)])
@@ -136,6 +144,17 @@ def test_plus_address_folder(daemon):
     check_layout(daemon, "alice", path, uuid, folder="lists")
     assert (daemon.maildir("alice", "lists") / "maildirfolder").exists()
     assert not [p for p in daemon.messages("alice") if uuid in p.name]
+
+
+def test_plus_address_without_folder_goes_to_inbox(daemon):
+    """A sender cannot create folders in someone's mailbox."""
+    with daemon.login("bob@demo.test") as s:
+        uuid = s.deliver(["alice+nosuchfolder@demo.test",
+                          "alice+another-missing@demo.test"], [
+            ("body.txt", "text/plain", b"to the inbox\n", True)])
+    daemon.wait_message("alice", uuid)
+    assert not daemon.maildir("alice", "nosuchfolder").exists()
+    assert not daemon.maildir("alice", "another-missing").exists()
 
 
 def test_two_recipients(daemon):
@@ -360,6 +379,8 @@ def test_hundred_recipients(daemon):
     write (a group when the list does not fit in one line)."""
     rcpts = ["alice+folder-with-a-long-name-%03d@demo.test" % i
              for i in range(99)] + ["bob@demo.test"]
+    for i in (0, 98):
+        make_folder(daemon, "alice", "folder-with-a-long-name-%03d" % i)
     with daemon.login("bob@demo.test") as s:
         s.cmd("DELIVER TO " + " ".join(rcpts))
         s.expect(270)
@@ -375,4 +396,5 @@ def test_hundred_recipients(daemon):
     for i in (0, 98):
         daemon.wait_message("alice", uuid,
                             folder="folder-with-a-long-name-%03d" % i)
+    daemon.wait_message("alice", uuid)      # the other 97: one INBOX copy
     daemon.assert_healthy()

@@ -37,6 +37,7 @@
 #include "ipc.h"
 #include "mime.h"
 #include "spool.h"
+#include "util.h"
 #include "../../immp-deliver/maildir.h"
 
 #define UUID	"0f0e0d0c-0b0a-4908-8706-050403020100"
@@ -172,6 +173,9 @@ test_folder(void **state)
 	char		p[256];
 	int		fd = spool("to a folder\n");
 
+	/* The owner made the folder; deliveries go there, once. */
+	path(p, sizeof(p), ".lists");
+	assert_int_equal(mkdirs(p, 0700), 0);
 	assert_int_equal(deliver("lists", fd), IPC_OK);
 	assert_int_equal(deliver("lists", fd), IPC_OK);
 	path(p, sizeof(p), ".lists/new");
@@ -192,6 +196,22 @@ test_folder(void **state)
 	assert_int_equal(count(p), 1);
 	path(p, sizeof(p), "cur");
 	assert_int_equal(access(p, F_OK), 0);
+	close(fd);
+}
+
+/* A folder nobody made: the INBOX gets the message, no folder appears. */
+static void
+test_missing_folder(void **state)
+{
+	char	p[256];
+	int	fd = spool("to a missing folder\n");
+
+	assert_int_equal(deliver("nosuch", fd), IPC_OK);
+	assert_int_equal(deliver("other", fd), IPC_OK);
+	path(p, sizeof(p), "new");
+	assert_int_equal(count(p), 1);
+	path(p, sizeof(p), ".nosuch");
+	assert_int_equal(access(p, F_OK), -1);
 	close(fd);
 }
 
@@ -270,6 +290,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_twice_one_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_folder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_folder, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_folders, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_spool, setup,

@@ -41,6 +41,7 @@
 #include "ipc.h"
 #include "mime.h"
 #include "spool.h"
+#include "util.h"
 #include "../../immp-deliver/maildir.h"
 
 #define UUID_A	"0f0e0d0c-0b0a-4908-8706-050403020100"
@@ -132,7 +133,11 @@ test_mixed(void **state)
 	int			a = spool("message a\n"), b = spool("b\n");
 	int			bad = spool("bad\n");
 
+	char			lists[160];
+
 	assert_int_equal(ftruncate(bad, 10), 0);
+	snprintf(lists, sizeof(lists), "%s/.lists", alice);
+	assert_int_equal(mkdirs(lists, 0700), 0);
 	job(&j[0], 0, alice, "", UUID_A, a);
 	job(&j[1], 1, alice, "INBOX", UUID_B, b);
 	job(&j[2], 2, alice, "inbox", UUID_A, a);	/* same as j[0] */
