@@ -53,6 +53,9 @@
 #include "util.h"
 #include "worker.h"
 
+/* The lowest uid of a mailbox owner found by account name (login.defs). */
+#define DELIVER_UID_MIN	1000
+
 static struct {
 	struct immpd_conf	 conf;
 	struct event_base	*base;
@@ -172,6 +175,17 @@ queue_deliver(struct imsg *imsg)
 		if (pw->pw_uid == 0) {
 			close(fd);
 			reply(d.id, IPC_FAIL, "refusing to deliver as root");
+			return;
+		}
+		/*
+		 * Without "maildir ... user", the owner is the system user of
+		 * the local part: never a system account (daemon, bin, ...).
+		 */
+		if (dl.conf.maildir_user[0] == '\0' &&
+		    pw->pw_uid < DELIVER_UID_MIN) {
+			close(fd);
+			reply(d.id, IPC_FAIL, "refusing to deliver to a system "
+			    "account");
 			return;
 		}
 		uid = pw->pw_uid;

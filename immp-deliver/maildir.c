@@ -320,6 +320,7 @@ static int
 root_get(struct batch *b, const char *path)
 {
 	struct mroot	*r;
+	struct stat	 sb;
 	int		 i;
 
 	for (i = 0; i < b->nroots; i++)
@@ -332,10 +333,16 @@ root_get(struct batch *b, const char *path)
 	if (mkdirs(path, 0700) == -1) {
 		r->err = errno;
 		r->what = "create Maildir";
-	} else if ((r->fd = open(path, O_RDONLY | O_DIRECTORY |
+	} else if ((r->fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		r->err = errno;
 		r->what = "open Maildir";
+	} else if (fstat(r->fd, &sb) == -1 || sb.st_uid != geteuid() ||
+	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		/* Somebody else's directory, or one others may write. */
+		r->err = EPERM;
+		r->what = "Maildir not owned by the mailbox owner or writable "
+		    "by others";
 	} else if (make_subdirs(r->fd) == -1) {
 		r->err = errno;
 		r->what = "create Maildir";

@@ -166,6 +166,7 @@ net_rcpt(struct imsg *imsg)
 	struct ipc_msg_rcpt	 m;
 	struct inmsg		*im;
 	struct env_rcpt		*r;
+	const char		*dom;
 
 	memcpy(&m, ipc_payload(imsg, sizeof(m)), sizeof(m));
 	if (!ipc_check_str(m.uuid, sizeof(m.uuid)) ||
@@ -177,6 +178,10 @@ net_rcpt(struct imsg *imsg)
 	if (!store_account_valid(m.account) ||
 	    (m.folder[0] != '\0' && !store_folder_valid(m.folder)))
 		fatalx("network: MSG_RCPT: invalid recipient");
+	/* Only local recipients exist before relay (the network checked). */
+	if ((dom = strrchr(m.account, '@')) == NULL ||
+	    !conf_is_local(&q.conf, dom + 1))
+		fatalx("network: MSG_RCPT: recipient not in a local domain");
 	if (im->nrcpt >= ENV_MAX_RCPT)
 		fatalx("network: MSG_RCPT: too many recipients");
 	r = &im->rcpt[im->nrcpt++];

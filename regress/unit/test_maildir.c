@@ -199,6 +199,26 @@ test_folder(void **state)
 	close(fd);
 }
 
+/* A Maildir others may write, or a symbolic link, is not used. */
+static void
+test_unsafe_root(void **state)
+{
+	char	target[300];
+	int	fd = spool("unsafe\n");
+
+	assert_int_equal(mkdirs(root, 0700), 0);
+	assert_int_equal(chmod(root, 0777), 0);
+	assert_int_equal(deliver("", fd), IPC_TEMPFAIL);
+	assert_int_equal(chmod(root, 0700), 0);
+	assert_int_equal(deliver("", fd), IPC_OK);
+
+	snprintf(target, sizeof(target), "%s/elsewhere", tmpdir);
+	assert_int_equal(rename(root, target), 0);
+	assert_int_equal(symlink(target, root), 0);
+	assert_int_equal(deliver("", fd), IPC_TEMPFAIL);
+	close(fd);
+}
+
 /* A folder nobody made: the INBOX gets the message, no folder appears. */
 static void
 test_missing_folder(void **state)
@@ -291,6 +311,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_folder, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_root, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_folders, setup,
 		    teardown),
