@@ -47,6 +47,7 @@
 #include "imsg.h"
 #include "ipc.h"
 #include "log.h"
+#include "proc.h"
 #include "maildir.h"
 #include "mime.h"
 #include "sandbox.h"
@@ -65,13 +66,6 @@ static struct {
 	char			 self[256];	/* -u: the invoking user */
 	int			 unpriv;
 } dl;
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: immp-deliver -f file [-duv]\n");
-	exit(1);
-}
 
 static void
 done_to_queue(const struct ipc_mda_done *d)
@@ -248,39 +242,10 @@ int
 main(int argc, char *argv[])
 {
 	struct event	*evchld;
-	const char	*conffile = NULL;
-	int		 ch, debug = 0, verbose = 0;
+	struct proc_opts o;
 
-	while ((ch = getopt(argc, argv, "df:uv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			conffile = optarg;
-			break;
-		case 'u':
-			dl.unpriv = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (conffile == NULL || optind != argc)
-		usage();
-
-	log_init(debug, LOG_MAIL);
-	log_procname("deliver");
-	log_setverbose(verbose);
-	if (sodium_init() == -1)
-		fatalx("sodium_init");
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	if (conf_parse(conffile, &dl.conf) == -1)
-		fatalx("%s: configuration error", conffile);
+	proc_init(argc, argv, "immp-deliver", "deliver", &o, &dl.conf);
+	dl.unpriv = o.unpriv;
 	if (maildir_hostname(dl.host, sizeof(dl.host)) == -1)
 		fatal("gethostname");
 	if (!dl.unpriv && geteuid() != 0)
@@ -303,7 +268,7 @@ main(int argc, char *argv[])
 		fatalx("signal");
 
 	sandbox_drop(SANDBOX_DELIVER, NULL, NULL);
-	worker_init(dl.base, &dl.conf, dl.host, dl.unpriv, debug,
+	worker_init(dl.base, &dl.conf, dl.host, dl.unpriv, o.debug,
 	    done_to_queue);
 
 	if (imsgev_compose(dl.parent, IMSG_CTL_READY, 0, -1, NULL, 0) == -1)

@@ -39,6 +39,7 @@
 #include "imsg.h"
 #include "ipc.h"
 #include "log.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "auth.h"
 #include "keys.h"
@@ -47,7 +48,6 @@
 #define TICK_SECONDS	10	/* expiry of challenges and failures */
 #define VALUE_MAX	512	/* users table value */
 
-static void	usage(void) __attribute__((noreturn));
 static void	lookup_exit(int) __attribute__((noreturn));
 static void	parent_dispatch(struct imsgev *, struct imsg *, void *);
 static void	parent_closed(struct imsgev *, void *);
@@ -69,12 +69,6 @@ static struct {
 	struct event		*tick;
 	int			 quitting;
 } env;
-
-static void
-usage(void)
-{
-	fatalx("usage: immp-lookup -f file [-d] [-v] [-u]");
-}
 
 /* Wipes the credential state and exits with status. */
 static void
@@ -255,42 +249,13 @@ main(int argc, char *argv[])
 {
 	struct conf_table	*t;
 	struct timeval		 tv = { TICK_SECONDS, 0 };
-	const char		*conffile = NULL;
-	int			 ch, debug = 0, verbose = 0, unpriv = 0;
+	struct proc_opts	 o;
+	const char		*conffile;
+	int			 unpriv;
 
-	log_init(1, LOG_MAIL);
-	log_procname("lookup");
-
-	while ((ch = getopt(argc, argv, "df:uv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			conffile = optarg;
-			break;
-		case 'u':
-			unpriv = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (conffile == NULL || optind != argc)
-		usage();
-	log_init(debug, LOG_MAIL);
-	log_setverbose(verbose);
-
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
-	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
-		fatal("signal");
-	if (sodium_init() < 0)
-		fatalx("cannot initialise libsodium");
-	if (conf_parse(conffile, &env.conf) == -1)
-		fatalx("%s: cannot use this configuration", conffile);
+	proc_init(argc, argv, "immp-lookup", "lookup", &o, &env.conf);
+	unpriv = o.unpriv;
+	conffile = o.conffile;
 	if ((t = conf_table(&env.conf, env.conf.users_table)) == NULL)
 		fatalx("%s: no table named \"%s\" for the users", conffile,
 		    env.conf.users_table);

@@ -45,6 +45,7 @@
 #include "imsg.h"
 #include "ipc.h"
 #include "log.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "scheduler.h"
 #include "spool.h"
@@ -80,13 +81,6 @@ static struct {
 	struct inmsg_list	 incoming[INMSG_BUCKETS];
 	int			 nincoming;
 } q;
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: immp-queue -f file [-duv]\n");
-	exit(1);
-}
 
 static struct inmsg_list *
 inmsg_bucket(const char *uuid)
@@ -417,40 +411,12 @@ chown_dirs(const char *user)
 int
 main(int argc, char *argv[])
 {
-	const char	*conffile = NULL;
+	struct proc_opts o;
 	uint64_t	 nextseq;
-	int		 ch, debug = 0, verbose = 0, unpriv = 0, n;
+	int		 unpriv, n;
 
-	while ((ch = getopt(argc, argv, "df:uv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			conffile = optarg;
-			break;
-		case 'u':
-			unpriv = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (conffile == NULL || optind != argc)
-		usage();
-
-	log_init(debug, LOG_MAIL);
-	log_procname("queue");
-	log_setverbose(verbose);
-	if (sodium_init() == -1)
-		fatalx("sodium_init");
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	if (conf_parse(conffile, &q.conf) == -1)
-		fatalx("%s: configuration error", conffile);
+	proc_init(argc, argv, "immp-queue", "queue", &o, &q.conf);
+	unpriv = o.unpriv;
 	umask(077);
 	if (store_open(q.conf.queue_dir, &q.st) == -1)
 		fatal("queue directory %s", q.conf.queue_dir);
