@@ -211,6 +211,7 @@ session_free(struct session *s)
 	log_info("session close id=%016" PRIx64 " reason=%s", s->id,
 	    s->reason != NULL ? s->reason : "unknown");
 	msg_free(s);
+	free(s->cmds);
 	if (s->tls != NULL) {
 		if (!s->lingering)
 			(void)tls_close(s->tls);
@@ -712,6 +713,10 @@ session_process(struct session *s)
 			session_exec(s, &s->cmds[s->curcmd - 1]);
 			continue;
 		}
+		/* Every command of the line has run; words stay in line. */
+		free(s->cmds);
+		s->cmds = NULL;
+		s->ncmds = s->curcmd = 0;
 		if (session_input(s) == 0)
 			break;
 	}
@@ -822,6 +827,13 @@ session_cmdline(struct session *s, size_t len)
 
 	s->ncmds = s->curcmd = 0;
 	s->cmdid = NULL;
+	if (s->cmds == NULL &&
+	    (s->cmds = reallocarray(NULL, CMD_MAXCMDS, sizeof(*s->cmds))) ==
+	    NULL) {
+		log_warn("session %016" PRIx64, s->id);
+		session_reply(s, 700, 0, "Internal error, try again later.");
+		return;
+	}
 	if (cmd_parse_line(s->line, len, s->cmds, CMD_MAXCMDS, &s->ncmds,
 	    &errstr) == 0)
 		return;

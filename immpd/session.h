@@ -174,9 +174,13 @@ struct session {
 	struct evbuffer		*in;
 	struct evbuffer		*out;
 
-	/* The command line being executed, and its position. */
+	/*
+	 * The command line being executed, and its position.  cmds
+	 * (CMD_MAXCMDS entries) is allocated for a line and freed once its
+	 * last command has started, so an idle session does not hold it.
+	 */
 	char			 line[CMD_MAXLINE + 2];
-	struct cmd		 cmds[CMD_MAXCMDS];
+	struct cmd		*cmds;
 	size_t			 ncmds;
 	size_t			 curcmd;
 	const char		*cmdid;		/* id of the current command */
