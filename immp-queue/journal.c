@@ -659,16 +659,10 @@ list_segments(struct store *st, uint64_t **out, size_t *n)
 	DIR		*d;
 	uint64_t	*v = NULL, *nv, seq;
 	size_t		 cap = 0;
-	int		 fd;
 
 	*n = 0;
-	if ((fd = dup(st->journal)) == -1)
+	if ((d = store_opendir(st->journal)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)

@@ -497,6 +497,26 @@ pool_add(struct store *st, uint64_t n)
 }
 
 /* Takes stock of pool/; strangers are removed. */
+/*
+ * A directory stream over a duplicate of dirfd, from its first entry;
+ * NULL with errno set.  The caller closedir()s it; dirfd stays open.
+ */
+DIR *
+store_opendir(int dirfd)
+{
+	DIR	*d;
+	int	 fd;
+
+	if ((fd = dup(dirfd)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
 static int
 pool_load(struct store *st)
 {
@@ -504,15 +524,9 @@ pool_load(struct store *st)
 	struct stat	 sb;
 	DIR		*d;
 	uint64_t	 n;
-	int		 fd;
 
-	if ((fd = dup(st->pool)) == -1)
+	if ((d = store_opendir(st->pool)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
@@ -948,15 +962,9 @@ empty_incoming(struct store *st)
 {
 	struct dirent	*de;
 	DIR		*d;
-	int		 fd;
 
-	if ((fd = dup(st->incoming)) == -1)
+	if ((d = store_opendir(st->incoming)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
@@ -1030,20 +1038,15 @@ store_recover(struct store *st, void (*cb)(struct envelope *, void *),
 	struct stat	 sb;
 	DIR		*d;
 	char		 uuid[IPC_UUID_MAX], name[IPC_UUID_MAX + 8];
-	int		 fd, count = 0;
+	int		 count = 0;
 
 	if (empty_incoming(st) == -1)
 		return -1;
 	if (jrnl_recover(st, nextseq) == -1)
 		return -1;
-	if ((fd = dup(st->queue)) == -1)
+	if ((d = store_opendir(st->queue)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
 	/* First pass: envelopes. */
-	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (split_name(de->d_name, ".env", uuid))
 			recover_env(st, de->d_name, uuid, cb, arg, &count);

@@ -66,6 +66,7 @@
 #ifndef IMMP_QUEUE_STORE_H
 #define IMMP_QUEUE_STORE_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -162,6 +163,14 @@ void	 env_free(struct envelope *env);
  * with errno.
  */
 int	 store_open(const char *path, struct store *st);
+
+/*
+ * store_opendir: a directory stream over a duplicate of dirfd (one of
+ * the store's directory descriptors), positioned at the first entry.
+ * Returns NULL with errno set.  The caller closedir()s the stream;
+ * dirfd stays open and usable.
+ */
+DIR	*store_opendir(int dirfd);
 
 /*
  * store_pool_take: a file for new contents, to be written from offset
