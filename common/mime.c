@@ -48,6 +48,7 @@
 #include "ipc.h"
 #include "mime.h"
 #include "spool.h"
+#include "util.h"
 
 #define MIME_8BIT_MAX	(1024 * 1024)	/* larger text parts: base64 */
 #define LINE_MAX_OCT	998		/* RFC 5322 2.1.1 */
@@ -226,30 +227,6 @@ mime_meta_check(const void *buf, size_t len, const char **errstr)
 	return r;
 }
 
-static int
-read_exact(int fd, off_t off, void *buf, size_t len)
-{
-	char	*p = buf;
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = pread(fd, p, len, off);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EBADMSG;	/* file shrank under us */
-			return -1;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Copies a part's octets unchanged to out. */
 static int
 copy_part(int fd, const struct spool_part *sp, FILE *out)
@@ -263,7 +240,7 @@ copy_part(int fd, const struct spool_part *sp, FILE *out)
 		return -1;
 	while (left > 0) {
 		n = left < B64_CHUNK ? left : B64_CHUNK;
-		if (read_exact(fd, off, buf, n) == -1) {
+		if (pread_full(fd, off, buf, n) == -1) {
 			free(buf);
 			return -1;
 		}
@@ -294,7 +271,7 @@ write_base64(int fd, const struct spool_part *sp, FILE *out)
 		return -1;
 	while (left > 0) {
 		n = left < B64_CHUNK ? left : B64_CHUNK;
-		if (read_exact(fd, off, buf, n) == -1) {
+		if (pread_full(fd, off, buf, n) == -1) {
 			free(buf);
 			return -1;
 		}
@@ -331,7 +308,7 @@ scan_text(int fd, struct pinfo *pi)
 	len = sp->length;
 	if ((d = malloc(len + 1)) == NULL)
 		return -1;
-	if (read_exact(fd, sp->offset, d, len) == -1) {
+	if (pread_full(fd, sp->offset, d, len) == -1) {
 		free(d);
 		return -1;
 	}
@@ -620,7 +597,7 @@ compose_mime(int fd, const struct mime_envelope *env, struct spool_part *sp,
 	}
 	memset(m->val, 0, sizeof(m->val));
 	if (meta != -1) {
-		if (read_exact(fd, sp[meta].offset, m->buf,
+		if (pread_full(fd, sp[meta].offset, m->buf,
 		    sp[meta].length) == -1)
 			return -1;
 		m->buf[sp[meta].length] = '\0';

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "util.h"
 
 #define LENWIDTH	20	/* digits of the length field */
 /* "P " len " " c " " type " " namelen " " name "\n" */
@@ -53,31 +54,6 @@ write_all(int fd, off_t off, const void *buf, size_t len)
 		}
 		if (n == 0) {
 			errno = EIO;
-			return -1;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Reads exactly len octets at off; a short file is EBADMSG. */
-static int
-read_all(int fd, off_t off, void *buf, size_t len)
-{
-	char	*p = buf;
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = pread(fd, p, len, off);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EBADMSG;
 			return -1;
 		}
 		p += n;
@@ -370,7 +346,7 @@ spool_read_index(int fd, struct spool_part *parts, int maxparts,
 	size = st.st_size;
 	if (size < (off_t)mlen + 2)
 		goto bad;
-	if (read_all(fd, 0, buf, mlen) == -1)
+	if (pread_full(fd, 0, buf, mlen) == -1)
 		return -1;
 	if (memcmp(buf, SPOOL_MAGIC, mlen) != 0)
 		goto bad;
@@ -380,7 +356,7 @@ spool_read_index(int fd, struct spool_part *parts, int maxparts,
 			goto bad;
 		want = size - off < (off_t)sizeof(buf) ?
 		    (size_t)(size - off) : sizeof(buf);
-		if (read_all(fd, off, buf, want) == -1)
+		if (pread_full(fd, off, buf, want) == -1)
 			return -1;
 		if (buf[0] == 'E') {
 			/* The end marker, and nothing after it. */
@@ -398,7 +374,7 @@ spool_read_index(int fd, struct spool_part *parts, int maxparts,
 		    (uint64_t)(size - off) - parts[n].length < 1)
 			goto bad;
 		off += parts[n].length;
-		if (read_all(fd, off, &c, 1) == -1)
+		if (pread_full(fd, off, &c, 1) == -1)
 			return -1;
 		if (c != '\n')
 			goto bad;

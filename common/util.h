@@ -2,6 +2,8 @@
 #ifndef IMMP_UTIL_H
 #define IMMP_UTIL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +34,19 @@ int	 b64_decode(const char *s, void *out, size_t outsz);
  */
 int	 parse_duration(const char *s, uint32_t *secs);
 int	 parse_size(const char *s, uint64_t *bytes);
+
+/*
+ * write_full: writes all of buf[0..len) to fd, retrying on EINTR and
+ * short writes.  Returns 0, or -1 with errno set.
+ */
+int	 write_full(int fd, const void *buf, size_t len);
+
+/*
+ * pread_full: reads exactly len octets at offset off of fd into buf,
+ * retrying on EINTR and short reads.  Returns 0, or -1 with errno set;
+ * EBADMSG if the file ends before len octets.
+ */
+int	 pread_full(int fd, off_t off, void *buf, size_t len);
 
 /* fsync_dir: opens path as a directory and fsyncs it; 0 or -1. */
 int	 fsync_dir(const char *path);

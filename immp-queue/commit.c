@@ -50,6 +50,7 @@
 #include "ipc.h"
 #include "journal.h"
 #include "log.h"
+#include "util.h"
 #include "store.h"
 
 TAILQ_HEAD(commit_list, commit_req);
@@ -135,24 +136,6 @@ static void	pass_start(int, short, void *);
 static void	pass_done(int, short, void *);
 static void	job_done(struct job *);
 static void	tick(int, short, void *);
-
-static int
-write_full(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 static void
 flush_job(struct job *j)

@@ -721,24 +721,6 @@ store_discard(struct store *st, const char *uuid)
 	store_pool_put(st, st->queue, name);
 }
 
-static int
-write_full(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int
 store_put_file(struct store *st, int dirfd, const char *name,
     const void *buf, size_t len, int sync)
