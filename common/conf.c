@@ -25,6 +25,7 @@
 #define CONF_DEFAULT_MAX_SIZE	(35ULL * 1024 * 1024)
 #define CONF_DEFAULT_MAX_SESSIONS	1024
 #define CONF_DEFAULT_KEYS	"/etc/immpd/keys"
+#define CONF_DEFAULT_CONTROL	"/var/run/immpd.sock"
 #define CONF_DEFAULT_KEY_ROLLOVER	604800		/* 7d */
 
 #define IMID_MAXLOCAL		64
@@ -70,6 +71,8 @@ conf_init(struct immpd_conf *conf)
 	(void)strlcpy(conf->keys_dir, CONF_DEFAULT_KEYS,
 	    sizeof(conf->keys_dir));
 	conf->key_rollover = CONF_DEFAULT_KEY_ROLLOVER;
+	(void)strlcpy(conf->control_path, CONF_DEFAULT_CONTROL,
+	    sizeof(conf->control_path));
 }
 
 void
@@ -397,5 +400,7 @@ conf_dump(struct immpd_conf *conf)
 	dump_string(conf->keys_dir);
 	printf("\nkey-rollover ");
 	dump_duration(conf->key_rollover);
+	printf("\ncontrol-socket ");
+	dump_string(conf->control_path);
 	putchar('\n');
 }

@@ -52,6 +52,7 @@ struct immpd_conf {
 	uint32_t	max_sessions;	/* default 1024 */
 	char		keys_dir[CONF_PATH_MAX];	/* /etc/immpd/keys */
 	uint32_t	key_rollover;	/* seconds, default 604800 (7d) */
+	char		control_path[CONF_PATH_MAX];	/* immpctl(8) socket */
 };
 
 /*

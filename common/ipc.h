@@ -7,6 +7,17 @@
  *   network <-> queue         fd 4 in network, fd 4 in queue
  *   network <-> lookup        fd 5 in network, fd 4 in lookup
  *   queue   <-> deliver       fd 5 in queue,   fd 4 in deliver
+ *   network <-> deliver       fd 6 in network, fd 5 in deliver
+ *                             (mailbox access, DESIGN §3)
+ *   control socket            fd 7 in network (listening AF_UNIX socket
+ *                             opened by the parent, immpctl(8))
+ *   listening sockets         fd 8, 9, ... in network, in the order of
+ *                             the "listen" lines
+ *
+ * imsg type ranges: 1.. parent control, 100.. lookup, 200.. queue,
+ * 300.. deliver, 400.. keys (this file); 500.. control socket
+ * (ipc_ctl.h), 600.. relay (ipc_relay.h), 700.. mailbox access
+ * (ipc_mbox.h).
  *
  * Payloads are fixed-size structs.  Strings are NUL-terminated inside
  * their arrays; the receiver checks datalen == sizeof(struct) and that
@@ -22,6 +33,9 @@
 #define IPC_FD_PARENT	3
 #define IPC_FD_PEER1	4
 #define IPC_FD_PEER2	5
+#define IPC_FD_NET_DELIVER 6	/* network: its channel to deliver */
+#define IPC_FD_CONTROL	7	/* network: the control socket */
+#define IPC_FD_LISTENER0 8	/* network: first listening socket */
 
 #define IPC_ACCOUNT_MAX	256	/* "user@domain" incl. NUL */
 #define IPC_FOLDER_MAX	256

@@ -83,6 +83,7 @@ static struct {
 #define SEEN_MAXSESS	0x0200
 #define SEEN_KEYS	0x0400
 #define SEEN_KEYROLL	0x0800
+#define SEEN_CONTROL	0x1000
 
 #define LSEEN_PORT	0x01
 #define LSEEN_TLS	0x02
@@ -113,7 +114,7 @@ static void	 set_duration(uint32_t *, const char *, const char *);
 
 %token	DOMAIN LISTEN ON PORT TLS TLSCERT TLSKEY TABLE DB USERS MAILDIR
 %token	USER QUEUE QUEUEUSER CHROOT RETRY FIRST MAX EXPIRE MAXMSGSIZE
-%token	MAXSESSIONS KEYS KEYROLLOVER ERROR
+%token	MAXSESSIONS KEYS KEYROLLOVER CONTROLSOCKET ERROR
 %token	<string>	STRING
 %type	<string>	string
 %destructor { free($$); } <string>
@@ -257,6 +258,12 @@ main		: DOMAIN string		{
 				    "key-rollover");
 			free($2);
 		}
+		| CONTROLSOCKET string	{
+			if (singleton(SEEN_CONTROL, "control-socket") == 0)
+				(void)copy_path(ps.conf->control_path, $2,
+				    "control-socket");
+			free($2);
+		}
 		;
 
 listenopts	: /* empty */
@@ -340,6 +347,7 @@ static const struct keyword {
 } keywords[] = {
 	/* Sorted for bsearch(3). */
 	{ "chroot",		CHROOT },
+	{ "control-socket",	CONTROLSOCKET },
 	{ "db:",		DB },
 	{ "domain",		DOMAIN },
 	{ "expire",		EXPIRE },

@@ -9,14 +9,17 @@
  * keeps the mail), SIGTERM/SIGINT shut everything down (exit 0).  The
  * parent speaks no network protocol and reads no client input.
  *
- *   network  immpd -X network   3 parent, 4 queue, 5 lookup, 6.. listeners
+ *   network  immpd -X network   3 parent, 4 queue, 5 lookup, 6 deliver,
+ *                               7 control socket, 8.. listeners
  *   queue    immp-queue         3 parent, 4 network, 5 deliver
  *   lookup   immp-lookup        3 parent, 4 network
- *   deliver  immp-deliver       3 parent, 4 queue
+ *   deliver  immp-deliver       3 parent, 4 queue, 5 network
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 
@@ -75,6 +78,8 @@ static struct {
 	struct event_base	*base;
 	struct child		 child[PROC_COUNT];
 	int			*lfd;		/* listening sockets */
+	int			 ctlfd;		/* control socket */
+	int			 ctl_created;	/* unlink it on exit */
 	size_t			 nlfd;
 	int			 debug;
 	int			 verbose;
@@ -91,6 +96,7 @@ static struct {
 __attribute__((noreturn)) static void usage(void);
 static void	 listeners_open(void);
 static int	 listener_open(const struct conf_listen *);
+static void	 control_open(void);
 static void	 children_start(void);
 static void	 child_spawn(struct child *);
 static void	 child_exec(struct child *) __attribute__((noreturn));
@@ -192,6 +198,7 @@ main(int argc, char *argv[])
 		fatalx("IMMPD_LIBEXECDIR must be an absolute path");
 
 	listeners_open();
+	control_open();
 
 	signal(SIGPIPE, SIG_IGN);
 	if (!p.debug) {
@@ -235,12 +242,51 @@ listeners_open(void)
 		n++;
 	if (n == 0)
 		fatalx("%s: no listen line", p.conffile);
-	if (n > MAX_CHILD_FDS - 3)
+	if (n > MAX_CHILD_FDS - 5)
 		fatalx("%s: too many listen lines", p.conffile);
 	if ((p.lfd = calloc(n, sizeof(*p.lfd))) == NULL)
 		fatal("listeners");
 	TAILQ_FOREACH(cl, &p.conf.listeners, entry)
 		p.lfd[p.nlfd++] = listener_open(cl);
+}
+
+/*
+ * The control socket of immpctl(8): an AF_UNIX stream socket at
+ * control-socket, mode 0600 (root only unless -u), created before the
+ * fork and handed to the network process.  A socket that still answers
+ * means another immpd runs; a stale one is removed.
+ */
+static void
+control_open(void)
+{
+	struct sockaddr_un	 sun;
+	const char		*path = p.conf.control_path;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("control-socket %s: path too long", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("control socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		fatalx("control-socket %s: another immpd is running", path);
+	close(fd);
+	if (unlink(path) == -1 && errno != ENOENT)
+		fatal("control-socket %s: unlink", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		fatal("control socket");
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("control-socket %s: bind", path);
+	(void)umask(old);
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		fatal("control-socket %s: listen", path);
+	p.ctlfd = fd;
+	p.ctl_created = 1;
 }
 
 static int
@@ -295,7 +341,7 @@ children_start(void)
 	struct child	*lookup = &p.child[PROC_LOOKUP];
 	struct child	*deliver = &p.child[PROC_DELIVER];
 	struct timeval	 tv = { START_WAIT, 0 };
-	int		 ctl[PROC_COUNT][2], nq[2], nl[2], qd[2];
+	int		 ctl[PROC_COUNT][2], nq[2], nl[2], qd[2], nd[2];
 	size_t		 i, j;
 
 	net->name = "network";
@@ -312,6 +358,7 @@ children_start(void)
 	socketpair_ce(nq);
 	socketpair_ce(nl);
 	socketpair_ce(qd);
+	socketpair_ce(nd);
 
 	for (i = 0; i < PROC_COUNT; i++) {
 		p.child[i].fds[0] = ctl[i][1];
@@ -319,12 +366,15 @@ children_start(void)
 	}
 	net->fds[net->nfds++] = nq[0];
 	net->fds[net->nfds++] = nl[0];
+	net->fds[net->nfds++] = nd[0];
+	net->fds[net->nfds++] = p.ctlfd;
 	for (j = 0; j < p.nlfd; j++)
 		net->fds[net->nfds++] = p.lfd[j];
 	queue->fds[queue->nfds++] = nq[1];
 	queue->fds[queue->nfds++] = qd[0];
 	lookup->fds[lookup->nfds++] = nl[1];
 	deliver->fds[deliver->nfds++] = qd[1];
+	deliver->fds[deliver->nfds++] = nd[1];
 
 	for (i = 0; i < PROC_COUNT; i++)
 		child_spawn(&p.child[i]);
@@ -496,6 +546,8 @@ parent_stop(int code)
 static void
 parent_exit(void)
 {
+	if (p.ctl_created)
+		(void)unlink(p.conf.control_path);
 	log_info("immpd exiting");
 	exit(p.exitcode);
 }

@@ -32,7 +32,6 @@
 #include "sandbox.h"
 #include "session.h"
 
-#define LISTENER_FD0	6	/* first listening socket from the parent */
 #define ACCEPT_PAUSE	1	/* seconds without accept after EMFILE */
 
 struct netenv	*env;
@@ -148,7 +147,7 @@ listeners_init(void)
 	env->nlisteners = n;
 	l = env->listeners;
 	TAILQ_FOREACH(cl, &env->conf.listeners, entry) {
-		fd = LISTENER_FD0 + (int)(l - env->listeners);
+		fd = IPC_FD_LISTENER0 + (int)(l - env->listeners);
 		if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
 			fatalx("listener %s port %u: fd %d is not a socket",
 			    cl->addr, cl->port, fd);

@@ -47,6 +47,7 @@ table users db:"$demo/users.db"
 users users
 maildir "$demo/mail/%{user}/Maildir"
 queue "$demo/spool"
+control-socket "$demo/immpd.sock"
 retry first 10s max 5m
 EOF
 

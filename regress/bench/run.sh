@@ -51,6 +51,7 @@ table users db:"$tmp/users.db"
 users users
 maildir "$mail/%{user}/Maildir"
 queue "$spool"
+control-socket "$tmp/immpd.sock"
 max-sessions 4096
 EOC
 openssl rand -base64 12 >"$tmp/password"

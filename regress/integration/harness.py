@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -123,6 +124,10 @@ class Daemon:
         self.spool = self.base / "spool"
         self.users_db = self.base / "users.db"
         self.logfile = self.base / "immpd.log"
+        # sun_path holds 108 octets: keep the control socket short.
+        self.sockdir = Path(tempfile.mkdtemp(prefix="immpd-", dir="/tmp"))
+        os.chmod(self.sockdir, 0o755)
+        self.control = self.sockdir / "ctl.sock"
         self.privsep = privsep
         self.proc = None
         self.pids = {}
@@ -144,6 +149,7 @@ class Daemon:
                 ' user "%s"' % maildir_user if maildir_user else ""),
             'queue "%s"' % self.spool,
             "retry first 2s max 10s",
+            'control-socket "%s"' % self.control,
         ]
         if extra_conf:
             lines.append(extra_conf)
