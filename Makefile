@@ -84,7 +84,7 @@ $(B)/immp-lookup: $(call obj,$(LOOKUP_SRCS)) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/immp-deliver: $(call obj,$(DELIVER_SRCS)) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(B)/immpctl: $(call obj,$(IMMPCTL_SRCS)) $(B)/libcommon.a
+$(B)/immpctl: $(call obj,$(IMMPCTL_SRCS)) $(IMMPCTL_EXTRA) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/immp: $(call obj,$(IMMP_SRCS)) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -27,6 +27,8 @@
 #define CONF_DEFAULT_KEYS	"/etc/immpd/keys"
 #define CONF_DEFAULT_CONTROL	"/var/run/immpd.sock"
 #define CONF_DEFAULT_KEY_ROLLOVER	604800		/* 7d */
+#define CONF_DEFAULT_RELAY_CONN	8
+#define CONF_DEFAULT_RELAY_MSGS	100
 
 #define IMID_MAXLOCAL		64
 
@@ -44,6 +46,8 @@ static int	append(char *, size_t, size_t *, const char *, size_t);
 static void	dump_string(const char *);
 static void	dump_duration(uint32_t);
 static void	dump_size(uint64_t);
+static void	conf_dump_relay(struct immpd_conf *);
+static void	conf_dump_block(struct immpd_conf *);
 
 void
 conf_init(struct immpd_conf *conf)
@@ -52,6 +56,16 @@ conf_init(struct immpd_conf *conf)
 	TAILQ_INIT(&conf->domains);
 	TAILQ_INIT(&conf->listeners);
 	TAILQ_INIT(&conf->tables);
+	TAILQ_INIT(&conf->routes);
+	conf->pin_policy = CONF_PIN_REFUSE;
+	conf->relay_max_conn = CONF_DEFAULT_RELAY_CONN;
+	conf->relay_max_msgs = CONF_DEFAULT_RELAY_MSGS;
+	conf->limit_conn = 600;		/* immpd.conf(5) "limit" */
+	conf->limit_conn_per = 60;
+	conf->limit_msgs = 600;
+	conf->limit_msgs_per = 60;
+	conf->limit_dom_msgs = 3000;
+	conf->limit_dom_msgs_per = 60;
 	(void)strlcpy(conf->users_table, CONF_DEFAULT_USERS,
 	    sizeof(conf->users_table));
 	(void)strlcpy(conf->maildir, CONF_DEFAULT_MAILDIR,
@@ -81,7 +95,12 @@ conf_clear(struct immpd_conf *conf)
 	struct conf_domain	*d;
 	struct conf_listen	*l;
 	struct conf_table	*t;
+	struct conf_route	*r;
 
+	while ((r = TAILQ_FIRST(&conf->routes)) != NULL) {
+		TAILQ_REMOVE(&conf->routes, r, entry);
+		free(r);
+	}
 	while ((d = TAILQ_FIRST(&conf->domains)) != NULL) {
 		TAILQ_REMOVE(&conf->domains, d, entry);
 		free(d);
@@ -125,6 +144,38 @@ ascii_casecmp(const char *a, const char *b)
 		if (ca == '\0')
 			return (0);
 	}
+}
+
+struct conf_route *
+conf_route(struct immpd_conf *conf, const char *domain)
+{
+	struct conf_route	*r;
+
+	TAILQ_FOREACH(r, &conf->routes, entry)
+		if (ascii_casecmp(r->domain, domain) == 0)
+			return (r);
+	return (NULL);
+}
+
+void
+conf_settings_path(struct immpd_conf *conf, char *buf, size_t size)
+{
+	int	 n;
+
+	if (conf->settings_path[0] != '\0')
+		(void)strlcpy(buf, conf->settings_path, size);
+	else if ((n = snprintf(buf, size, "%s/settings.db",
+	    conf->queue_dir)) < 0 || (size_t)n >= size)
+		buf[0] = '\0';	/* too long: the store is unavailable */
+}
+
+void
+conf_pins_path(struct immpd_conf *conf, char *buf, size_t size)
+{
+	if (conf->pins_path[0] != '\0')
+		(void)strlcpy(buf, conf->pins_path, size);
+	else
+		(void)snprintf(buf, size, "%s/pins.db", conf->queue_dir);
 }
 
 int
@@ -373,6 +424,10 @@ conf_dump(struct immpd_conf *conf)
 	}
 	printf("users ");
 	dump_string(conf->users_table);
+	if (conf->mailboxes_table[0] != '\0') {
+		printf("\nmailboxes ");
+		dump_string(conf->mailboxes_table);
+	}
 	printf("\nmaildir ");
 	dump_string(conf->maildir);
 	if (conf->maildir_user[0] != '\0') {
@@ -403,4 +458,67 @@ conf_dump(struct immpd_conf *conf)
 	printf("\ncontrol-socket ");
 	dump_string(conf->control_path);
 	putchar('\n');
+	conf_dump_relay(conf);
+	conf_dump_block(conf);
+}
+
+/* "settings", "block" and "limit" (immpd.conf(5)). */
+static void
+conf_dump_block(struct immpd_conf *conf)
+{
+	char	 path[CONF_PATH_MAX];
+
+	conf_settings_path(conf, path, sizeof(path));
+	printf("settings ");
+	dump_string(path);
+	putchar('\n');
+	if (conf->block_networks[0] != '\0')
+		printf("block networks %s\n", conf->block_networks);
+	if (conf->block_domains[0] != '\0')
+		printf("block domains %s\n", conf->block_domains);
+	if (conf->block_addresses[0] != '\0')
+		printf("block addresses %s\n", conf->block_addresses);
+	printf("limit connections %u per %us\n", conf->limit_conn,
+	    conf->limit_conn_per);
+	printf("limit messages %u per %us\n", conf->limit_msgs,
+	    conf->limit_msgs_per);
+	printf("limit domain-messages %u per %us\n", conf->limit_dom_msgs,
+	    conf->limit_dom_msgs_per);
+	printf("limit loopback %s\n", conf->limit_loopback ? "yes" : "no");
+}
+
+/* The relay statements (immpd.conf(5) RELAY). */
+static void
+conf_dump_relay(struct immpd_conf *conf)
+{
+	struct conf_route	*r;
+
+	TAILQ_FOREACH(r, &conf->routes, entry) {
+		printf("route ");
+		dump_string(r->domain);
+		printf(" to ");
+		dump_string(r->host);
+		printf(" port %u%s\n", (unsigned int)r->port,
+		    r->tls_verify ? " tls verify" : "");
+	}
+	if (conf->domain_secret[0] != '\0') {
+		printf("domain-secret ");
+		dump_string(conf->domain_secret);
+		putchar('\n');
+	}
+	if (conf->tls_ca[0] != '\0') {
+		printf("tls ca ");
+		dump_string(conf->tls_ca);
+		putchar('\n');
+	}
+	if (conf->pins_path[0] != '\0') {
+		printf("tls pins ");
+		dump_string(conf->pins_path);
+		putchar('\n');
+	}
+	printf("tls pin-policy %s\n", conf->pin_policy == CONF_PIN_WARN ?
+	    "warn" : "refuse");
+	printf("relay max-connections %u max-messages %u\n",
+	    (unsigned int)conf->relay_max_conn,
+	    (unsigned int)conf->relay_max_msgs);
 }

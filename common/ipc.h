@@ -17,7 +17,7 @@
  * imsg type ranges: 1.. parent control, 100.. lookup, 200.. queue,
  * 300.. deliver, 400.. keys (this file); 500.. control socket
  * (ipc_ctl.h), 600.. relay (ipc_relay.h), 700.. mailbox access
- * (ipc_mbox.h).
+ * (ipc_mbox.h), 800.. settings and blocking (ipc_set.h).
  *
  * Payloads are fixed-size structs.  Strings are NUL-terminated inside
  * their arrays; the receiver checks datalen == sizeof(struct) and that

@@ -47,6 +47,7 @@
 
 #include "ipc.h"
 #include "mime.h"
+#include "trace.h"
 #include "spool.h"
 #include "util.h"
 
@@ -475,6 +476,10 @@ write_multipart(int fd, struct pinfo **v, int n, const char *subtype,
 	return 0;
 }
 
+/* The relay trace part of the message being composed (trace.h). */
+static int			 tr_fd = -1;
+static struct spool_part	 tr_part;
+
 static void
 write_trace(const struct mime_envelope *env, const char *date, FILE *out)
 {
@@ -482,6 +487,8 @@ write_trace(const struct mime_envelope *env, const char *date, FILE *out)
 	fprintf(out, "Received: by %s (immpd) with IMMP id %s;\n\t%s\n",
 	    env->host, env->uuid, date);
 	fprintf(out, "IMMP-UUID: %s\n", env->uuid);
+	if (tr_fd != -1)
+		(void)trace_write_headers(tr_fd, &tr_part, out);
 }
 
 static void
@@ -708,6 +715,13 @@ mime_compose(int spoolfd, const struct mime_envelope *env, FILE *out)
 		errno = EBADMSG;
 		goto done;
 	}
+	/* The relay trace, if any, is the last part: headers, not a part. */
+	tr_fd = -1;
+	if (n > 1 && strcasecmp(parts[n - 1].type, TRACE_TYPE) == 0) {
+		tr_fd = spoolfd;
+		tr_part = parts[n - 1];
+		n--;
+	}
 	if (n == 1 && strcasecmp(parts[0].type, "message/rfc822") == 0) {
 		rfc5322_date(env->accepted, date, sizeof(date));
 		write_trace(env, date, out);
@@ -728,6 +742,7 @@ mime_compose(int spoolfd, const struct mime_envelope *env, FILE *out)
 	r = 0;
 done:
 	saved = errno;
+	tr_fd = -1;
 	if (pi != NULL)
 		for (i = 0; i < n; i++)
 			free(pi[i].data);

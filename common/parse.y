@@ -7,6 +7,7 @@
  *               "tls-cert" string / "tls-key" string )
  *             / "table" string ( "db:" string / string )
  *             / "users" string
+ *             / "mailboxes" string
  *             / "maildir" string [ "user" string ]
  *             / "queue" string
  *             / "user" string
@@ -18,6 +19,20 @@
  *             / "max-sessions" string
  *             / "keys" string
  *             / "key-rollover" string
+ *             / "control-socket" string
+ *             / "route" string "to" string *( "port" string /
+ *               "tls" "verify" )
+ *             / "domain-secret" string
+ *             / "tls" ( "ca" string / "pins" string /
+ *               "pin-policy" ( "warn" / "refuse" ) )
+ *             / "relay" 1*( "max-connections" string /
+ *               "max-messages" string )
+ *             / "queue" "ttl" string      (the same as "expire")
+ *             / "settings" string
+ *             / "block" ( "networks" / "domains" / "addresses" ) string
+ *             / "limit" ( "connections" / "messages" /
+ *               "domain-messages" ) string "per" string
+ *             / "limit" "loopback" ( "yes" / "no" )
  *   string    = DQUOTE *( char / "\" DQUOTE / "\\" ) DQUOTE / bare
  *   bare      = 1*( ALPHA / DIGIT / "-" / "_" / "." / "/" / ":" / "%" /
  *               "{" / "}" / "@" / "+" / "," / "=" / "~" )
@@ -45,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "conf.h"
@@ -67,11 +83,26 @@ static struct {
 	int			 listen_seen;	/* its options, LSEEN_* */
 	int			 retry_seen;	/* retry options, RSEEN_* */
 	int			 users_line;	/* line of "users", or 0 */
+	int			 mailboxes_line; /* line of "mailboxes", or 0 */
 	int			 retry_line;	/* line of "retry", or 0 */
 	int			 seen;		/* singletons, SEEN_* */
+	struct conf_route	*route;		/* route being parsed */
+	int			 route_seen;	/* its options, LSEEN_* */
+	int			 relay_seen;	/* relay options, RSEEN_* */
 } ps;
 
+/* Relay singletons: high bits, apart from the others. */
+#define SEEN_DSECRET	0x01000000
+#define SEEN_TLSCA	0x02000000
+#define SEEN_PINS	0x04000000
+#define SEEN_PINPOL	0x08000000
+#define SEEN_RELAY	0x10000000
+#define RSEEN_CONN	0x10
+#define RSEEN_MSGS	0x20
+#define CONF_RELAY_MAX	10000
+
 #define SEEN_USERS	0x0001
+#define SEEN_MAILBOXES	0x00100000
 #define SEEN_MAILDIR	0x0002
 #define SEEN_QUEUE	0x0004
 #define SEEN_USER	0x0008
@@ -84,6 +115,7 @@ static struct {
 #define SEEN_KEYS	0x0400
 #define SEEN_KEYROLL	0x0800
 #define SEEN_CONTROL	0x1000
+#define SEEN_SETTINGS	0x20000000
 
 #define LSEEN_PORT	0x01
 #define LSEEN_TLS	0x02
@@ -103,9 +135,14 @@ static int	 copy_name(char *, const char *, const char *);
 static int	 parse_uint(const char *, uint64_t, uint64_t, uint64_t *);
 static void	 add_domain(const char *);
 static void	 add_table(const char *, const char *);
+static void	 block_table(const char *, const char *);
+static void	 limit_rule(const char *, const char *, const char *,
+		    const char *);
 static int	 listen_begin(const char *);
 static void	 listen_end(void);
 static void	 set_duration(uint32_t *, const char *, const char *);
+static int	 route_begin(const char *, const char *);
+static void	 relay_limit(uint32_t *, const char *, const char *, int);
 %}
 
 %union {
@@ -115,6 +152,9 @@ static void	 set_duration(uint32_t *, const char *, const char *);
 %token	DOMAIN LISTEN ON PORT TLS TLSCERT TLSKEY TABLE DB USERS MAILDIR
 %token	USER QUEUE QUEUEUSER CHROOT RETRY FIRST MAX EXPIRE MAXMSGSIZE
 %token	MAXSESSIONS KEYS KEYROLLOVER CONTROLSOCKET ERROR
+%token	ROUTE TO VERIFY DOMAINSECRET CA PINS PINPOLICY RELAY MAXCONN MAXMSGS
+%token	TTL MAILBOXES
+%token	SETTINGS BLOCK LIMIT
 %token	<string>	STRING
 %type	<string>	string
 %destructor { free($$); } <string>
@@ -176,6 +216,13 @@ main		: DOMAIN string		{
 				ps.users_line = ps.lineno;
 			free($2);
 		}
+		| MAILBOXES string	{
+			if (singleton(SEEN_MAILBOXES, "mailboxes") == 0 &&
+			    copy_name(ps.conf->mailboxes_table, $2,
+			    "table name") == 0)
+				ps.mailboxes_line = ps.lineno;
+			free($2);
+		}
 		| MAILDIR string	{
 			const char	*errstr;
 
@@ -222,6 +269,8 @@ main		: DOMAIN string		{
 				set_duration(&ps.conf->expire, $2, "expire");
 			free($2);
 		}
+		| relaymain
+		| blockmain
 		| MAXMSGSIZE string	{
 			uint64_t	sz;
 
@@ -262,6 +311,131 @@ main		: DOMAIN string		{
 			if (singleton(SEEN_CONTROL, "control-socket") == 0)
 				(void)copy_path(ps.conf->control_path, $2,
 				    "control-socket");
+			free($2);
+		}
+		;
+
+/* SET GLOBAL store, blocking and rate limits (immpd.conf(5)). */
+blockmain	: SETTINGS string	{
+			if (singleton(SEEN_SETTINGS, "settings") == 0)
+				(void)copy_path(ps.conf->settings_path, $2,
+				    "settings");
+			free($2);
+		}
+		| BLOCK string string	{
+			block_table($2, $3);
+			free($2);
+			free($3);
+		}
+		| LIMIT string string	{
+			if (strcmp($2, "loopback") != 0)
+				conf_err("limit: expected \"loopback yes|no\" "
+				    "or \"%s <n> per <duration>\"", $2);
+			else if (strcmp($3, "yes") == 0)
+				ps.conf->limit_loopback = 1;
+			else if (strcmp($3, "no") == 0)
+				ps.conf->limit_loopback = 0;
+			else
+				conf_err("limit loopback: yes or no");
+			free($2);
+			free($3);
+		}
+		| LIMIT string string string string	{
+			limit_rule($2, $3, $4, $5);
+			free($2);
+			free($3);
+			free($4);
+			free($5);
+		}
+		;
+
+/* Relay statements (immpd.conf(5) RELAY). */
+relaymain	: ROUTE string TO string	{
+			int	rv;
+
+			rv = route_begin($2, $4);
+			free($2);
+			free($4);
+			$2 = $4 = NULL;	/* see "listen" above */
+			if (rv == -1)
+				YYABORT;
+		} routeopts
+		| DOMAINSECRET string	{
+			if (singleton(SEEN_DSECRET, "domain-secret") == 0)
+				(void)copy_path(ps.conf->domain_secret, $2,
+				    "domain-secret");
+			free($2);
+		}
+		| TLS CA string		{
+			if (singleton(SEEN_TLSCA, "tls ca") == 0)
+				(void)copy_path(ps.conf->tls_ca, $3, "tls ca");
+			free($3);
+		}
+		| TLS PINS string	{
+			if (singleton(SEEN_PINS, "tls pins") == 0)
+				(void)copy_path(ps.conf->pins_path, $3,
+				    "tls pins");
+			free($3);
+		}
+		| TLS PINPOLICY string	{
+			if (singleton(SEEN_PINPOL, "tls pin-policy") == 0) {
+				if (strcmp($3, "warn") == 0)
+					ps.conf->pin_policy = CONF_PIN_WARN;
+				else if (strcmp($3, "refuse") == 0)
+					ps.conf->pin_policy = CONF_PIN_REFUSE;
+				else
+					conf_err("tls pin-policy must be warn "
+					    "or refuse");
+			}
+			free($3);
+		}
+		| RELAY			{
+			(void)singleton(SEEN_RELAY, "relay");
+			ps.relay_seen = 0;
+		} relayopts
+		| QUEUE TTL string	{
+			if (singleton(SEEN_EXPIRE, "expire") == 0)
+				set_duration(&ps.conf->expire, $3, "queue ttl");
+			free($3);
+		}
+		;
+
+routeopts	: /* empty */
+		| routeopts routeopt
+		;
+
+routeopt	: PORT string		{
+			uint64_t	n;
+
+			if (ps.route_seen & LSEEN_PORT)
+				conf_err("port given twice");
+			else if (parse_uint($2, 1, 65535, &n) == -1)
+				conf_err("invalid port \"%s\" (1..65535)", $2);
+			else
+				ps.route->port = (uint16_t)n;
+			ps.route_seen |= LSEEN_PORT;
+			free($2);
+		}
+		| TLS VERIFY		{
+			if (ps.route_seen & LSEEN_TLS)
+				conf_err("tls verify given twice");
+			ps.route->tls_verify = 1;
+			ps.route_seen |= LSEEN_TLS;
+		}
+		;
+
+relayopts	: relayopt
+		| relayopts relayopt
+		;
+
+relayopt	: MAXCONN string	{
+			relay_limit(&ps.conf->relay_max_conn, $2,
+			    "max-connections", RSEEN_CONN);
+			free($2);
+		}
+		| MAXMSGS string	{
+			relay_limit(&ps.conf->relay_max_msgs, $2,
+			    "max-messages", RSEEN_MSGS);
 			free($2);
 		}
 		;
@@ -346,30 +520,45 @@ static const struct keyword {
 	int		 token;
 } keywords[] = {
 	/* Sorted for bsearch(3). */
+	{ "block",		BLOCK },
+	{ "ca",			CA },
 	{ "chroot",		CHROOT },
 	{ "control-socket",	CONTROLSOCKET },
 	{ "db:",		DB },
 	{ "domain",		DOMAIN },
+	{ "domain-secret",	DOMAINSECRET },
 	{ "expire",		EXPIRE },
 	{ "first",		FIRST },
 	{ "key-rollover",	KEYROLLOVER },
 	{ "keys",		KEYS },
+	{ "limit",		LIMIT },
 	{ "listen",		LISTEN },
+	{ "mailboxes",		MAILBOXES },
 	{ "maildir",		MAILDIR },
 	{ "max",		MAX },
+	{ "max-connections",	MAXCONN },
 	{ "max-message-size",	MAXMSGSIZE },
+	{ "max-messages",	MAXMSGS },
 	{ "max-sessions",	MAXSESSIONS },
 	{ "on",			ON },
+	{ "pin-policy",		PINPOLICY },
+	{ "pins",		PINS },
 	{ "port",		PORT },
 	{ "queue",		QUEUE },
 	{ "queue-user",		QUEUEUSER },
+	{ "relay",		RELAY },
 	{ "retry",		RETRY },
+	{ "route",		ROUTE },
+	{ "settings",		SETTINGS },
 	{ "table",		TABLE },
 	{ "tls",		TLS },
 	{ "tls-cert",		TLSCERT },
 	{ "tls-key",		TLSKEY },
+	{ "to",			TO },
+	{ "ttl",		TTL },
 	{ "user",		USER },
 	{ "users",		USERS },
+	{ "verify",		VERIFY },
 };
 
 static void
@@ -605,6 +794,69 @@ set_duration(uint32_t *dst, const char *s, const char *what)
 		*dst = secs;
 }
 
+/* "block networks|domains|addresses <table>" (immpd-tables(5)). */
+static void
+block_table(const char *kind, const char *table)
+{
+	char	*dst;
+
+	if (strcmp(kind, "networks") == 0)
+		dst = ps.conf->block_networks;
+	else if (strcmp(kind, "domains") == 0)
+		dst = ps.conf->block_domains;
+	else if (strcmp(kind, "addresses") == 0)
+		dst = ps.conf->block_addresses;
+	else {
+		conf_err("block: unknown kind \"%s\" (networks, domains, "
+		    "addresses)", kind);
+		return;
+	}
+	if (dst[0] != '\0') {
+		conf_err("block %s given twice", kind);
+		return;
+	}
+	(void)copy_name(dst, table, "table name");
+}
+
+/* "limit connections|messages|domain-messages <n> per <duration>". */
+static void
+limit_rule(const char *kind, const char *n, const char *per,
+    const char *dur)
+{
+	uint32_t	*max, *window, secs;
+	uint64_t	 v;
+
+	if (strcmp(kind, "connections") == 0) {
+		max = &ps.conf->limit_conn;
+		window = &ps.conf->limit_conn_per;
+	} else if (strcmp(kind, "messages") == 0) {
+		max = &ps.conf->limit_msgs;
+		window = &ps.conf->limit_msgs_per;
+	} else if (strcmp(kind, "domain-messages") == 0) {
+		max = &ps.conf->limit_dom_msgs;
+		window = &ps.conf->limit_dom_msgs_per;
+	} else {
+		conf_err("limit: unknown kind \"%s\" (connections, "
+		    "messages, domain-messages)", kind);
+		return;
+	}
+	if (strcmp(per, "per") != 0) {
+		conf_err("limit %s: expected \"per\"", kind);
+		return;
+	}
+	if (parse_uint(n, 0, 1000000, &v) == -1) {
+		conf_err("limit %s: invalid count \"%s\" (0..1000000)", kind,
+		    n);
+		return;
+	}
+	if (parse_duration(dur, &secs) == -1 || secs == 0 || secs > 86400) {
+		conf_err("limit %s: invalid duration \"%s\"", kind, dur);
+		return;
+	}
+	*max = (uint32_t)v;
+	*window = secs;
+}
+
 static void
 add_domain(const char *s)
 {
@@ -629,6 +881,64 @@ add_domain(const char *s)
 		    s[i] - 'A' + 'a' : s[i];
 	d->name[i] = '\0';
 	TAILQ_INSERT_TAIL(&ps.conf->domains, d, entry);
+}
+
+/*
+ * Starts a route: put on the list at once (conf_clear frees it); the
+ * options fill it in.  -1 only if out of memory (reported).  The host
+ * is a domain name or a numeric IPv4/IPv6 address.
+ */
+static int
+route_begin(const char *domain, const char *host)
+{
+	struct conf_route	*r;
+	struct in6_addr		 a6;
+	struct in_addr		 a4;
+	size_t			 i;
+
+	ps.route_seen = 0;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		conf_err("out of memory");
+		return (-1);
+	}
+	r->port = CONF_DEFAULT_PORT;
+	ps.route = r;
+	if (!imid_domain_valid(domain)) {
+		conf_err("route: invalid domain \"%s\"", domain);
+		TAILQ_INSERT_TAIL(&ps.conf->routes, r, entry);
+		return (0);
+	}
+	if (conf_route(ps.conf, domain) != NULL)
+		conf_err("route for %s given twice", domain);
+	else if (conf_is_local(ps.conf, domain))
+		conf_err("route for local domain %s", domain);
+	for (i = 0; domain[i] != '\0'; i++)
+		r->domain[i] = (domain[i] >= 'A' && domain[i] <= 'Z') ?
+		    domain[i] - 'A' + 'a' : domain[i];
+	r->domain[i] = '\0';
+	TAILQ_INSERT_TAIL(&ps.conf->routes, r, entry);
+	if (inet_pton(AF_INET, host, &a4) != 1 &&
+	    inet_pton(AF_INET6, host, &a6) != 1 && !imid_domain_valid(host)) {
+		conf_err("route: invalid host \"%s\"", host);
+		return (0);
+	}
+	(void)strlcpy(r->host, host, sizeof(r->host));
+	return (0);
+}
+
+static void
+relay_limit(uint32_t *dst, const char *s, const char *what, int bit)
+{
+	uint64_t	n;
+
+	if (ps.relay_seen & bit)
+		conf_err("relay %s given twice", what);
+	else if (parse_uint(s, 1, CONF_RELAY_MAX, &n) == -1)
+		conf_err("invalid relay %s \"%s\" (1..%d)", what, s,
+		    CONF_RELAY_MAX);
+	else
+		*dst = (uint32_t)n;
+	ps.relay_seen |= bit;
 }
 
 static void
@@ -710,19 +1020,15 @@ listen_end(void)
 	}
 }
 
+static int	 conf_parse_fp(const char *, struct immpd_conf *);
+
 int
 conf_parse(const char *path, struct immpd_conf *conf)
 {
 	struct stat	st;
-	int		rv;
 
 	conf_init(conf);
 	memset(&ps, 0, sizeof(ps));
-	ps.path = path;
-	ps.conf = conf;
-	ps.lineno = 1;
-	ps.at_bol = 1;
-
 	if (strlcpy(conf->path, path, sizeof(conf->path)) >=
 	    sizeof(conf->path)) {
 		log_warnx("%s: path too long", path);
@@ -742,6 +1048,70 @@ conf_parse(const char *path, struct immpd_conf *conf)
 		(void)fclose(ps.fp);
 		return (-1);
 	}
+	return (conf_parse_fp(path, conf));
+}
+
+/*
+ * The octets of a regular file that is already open (a reload: the
+ * parent passes a sealed memory file to the chrooted children).  Read
+ * with pread, so the offset shared with other holders does not matter.
+ */
+int
+conf_parse_fd(int fd, const char *path, struct immpd_conf *conf)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 len;
+	ssize_t		 n;
+	int		 rv;
+
+	conf_init(conf);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CONF_FILE_MAX) {
+		log_warnx("%s: not a regular file of at most %d octets",
+		    path, CONF_FILE_MAX);
+		return (-1);
+	}
+	len = (size_t)st.st_size;
+	if ((buf = malloc(len + 1)) == NULL) {
+		log_warn("%s", path);
+		return (-1);
+	}
+	if ((n = pread(fd, buf, len, 0)) == -1 || (size_t)n != len) {
+		log_warnx("%s: cannot read the file", path);
+		free(buf);
+		return (-1);
+	}
+	if (len == 0)
+		buf[len++] = '\n';	/* fmemopen needs one octet */
+	memset(&ps, 0, sizeof(ps));
+	if ((ps.fp = fmemopen(buf, len, "r")) == NULL) {
+		log_warn("%s", path);
+		free(buf);
+		return (-1);
+	}
+	if (strlcpy(conf->path, path, sizeof(conf->path)) >=
+	    sizeof(conf->path)) {
+		log_warnx("%s: path too long", path);
+		(void)fclose(ps.fp);
+		free(buf);
+		return (-1);
+	}
+	rv = conf_parse_fp(path, conf);
+	free(buf);
+	return (rv);
+}
+
+/* Parses ps.fp (closed here) into conf, which conf_init prepared. */
+static int
+conf_parse_fp(const char *path, struct immpd_conf *conf)
+{
+	int	rv;
+
+	ps.path = path;
+	ps.conf = conf;
+	ps.lineno = 1;
+	ps.at_bol = 1;
 	rv = yyparse();
 	(void)fclose(ps.fp);
 	ps.fp = NULL;
@@ -752,6 +1122,21 @@ conf_parse(const char *path, struct immpd_conf *conf)
 	if (ps.users_line != 0 && conf_table(conf, conf->users_table) == NULL) {
 		ps.lineno = ps.users_line;
 		conf_err("users: no table named %s", conf->users_table);
+	}
+	if (ps.mailboxes_line != 0 &&
+	    conf_table(conf, conf->mailboxes_table) == NULL) {
+		ps.lineno = ps.mailboxes_line;
+		conf_err("mailboxes: no table named %s",
+		    conf->mailboxes_table);
+	}
+	if ((conf->block_networks[0] != '\0' &&
+	    conf_table(conf, conf->block_networks) == NULL) ||
+	    (conf->block_domains[0] != '\0' &&
+	    conf_table(conf, conf->block_domains) == NULL) ||
+	    (conf->block_addresses[0] != '\0' &&
+	    conf_table(conf, conf->block_addresses) == NULL)) {
+		log_warnx("%s: block: no table of that name", path);
+		ps.errors++;
 	}
 	if (conf->retry_first > conf->retry_max) {
 		ps.lineno = ps.retry_line;

@@ -44,10 +44,22 @@
  *   - no changes to the file system: unlink*, rename*, mkdir*, rmdir,
  *     link*, symlink*, chmod family, chown family, truncate, utime
  *     family, extended attribute setters.
- * QUEUE and LOOKUP keep file access (the queue's chroot is its spool;
- * lookup reads tables).  DELIVER keeps fork and the set*id calls (its
- * workers change to the mailbox owner) and file access, but may not
- * execute programs.
+ * LOOKUP additionally (it only reads tables, reopened by absolute path
+ * when they change, so it keeps read access but no chroot):
+ *   - open and openat only read-only: any of O_WRONLY, O_RDWR, O_CREAT,
+ *     O_TRUNC is refused; openat2 and creat refused (openat2's flags
+ *     sit in a structure seccomp cannot read; glibc uses openat);
+ *   - the same changes to the file system as NETWORK refused.
+ * QUEUE keeps file access (its chroot is its spool).  DELIVER keeps fork
+ * and the set*id calls (its workers change to the mailbox owner) and
+ * file access, but may not execute programs.
+ *
+ * Test hook: with IMMPD_SANDBOX_PROBE=1 in the environment, every process
+ * tries, right after its filter is loaded, to open /etc/passwd for
+ * reading and for writing (O_WRONLY|O_APPEND: nothing is written even if
+ * it opened) and to execute /bin/true, and logs one line per attempt
+ * (see sandbox_probe).  Refused calls fail with an errno, they do not
+ * kill, so the process carries on and serves normally afterwards.
  *
  * On Linux/x86_64 and arm64 the clone flags are the first argument;
  * that is what the clone rules inspect.
@@ -57,11 +69,14 @@
 #include <sys/prctl.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -103,8 +118,12 @@ static const char *const deny_procs[] = {
 	NULL
 };
 
-static const char *const deny_files[] = {
+static const char *const deny_open[] = {
 	"open", "openat", "openat2", "creat",
+	NULL
+};
+
+static const char *const deny_fs_change[] = {
 	"unlink", "unlinkat", "rename", "renameat", "renameat2",
 	"mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink",
 	"symlinkat", "chmod", "fchmod", "fchmodat", "chown", "fchown",
@@ -182,6 +201,30 @@ rule_arg(scmp_filter_ctx ctx, uint32_t action, const char *name,
 		fatalx("sandbox: rule for %s: error %d", name, rc);
 }
 
+/*
+ * deny_open_write: open (flags: second argument) and openat (third)
+ * refused with EPERM if they ask for write access, creation or
+ * truncation; openat2 and creat refused outright.
+ */
+static void
+deny_open_write(scmp_filter_ctx ctx)
+{
+	static const char *const refused[] = { "openat2", "creat", NULL };
+	static const uint64_t	 masks[][2] = {
+		{ O_ACCMODE, O_WRONLY }, { O_ACCMODE, O_RDWR },
+		{ O_CREAT, O_CREAT }, { O_TRUNC, O_TRUNC },
+	};
+	size_t			 i;
+
+	deny_list(ctx, refused);
+	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		rule_arg(ctx, SCMP_ACT_ERRNO(EPERM), "open",
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, masks[i][0], masks[i][1]));
+		rule_arg(ctx, SCMP_ACT_ERRNO(EPERM), "openat",
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, masks[i][0], masks[i][1]));
+	}
+}
+
 static void
 sandbox_seccomp(enum sandbox_role role)
 {
@@ -207,10 +250,15 @@ sandbox_seccomp(enum sandbox_role role)
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i],
 		    clone_ns_flags[i]));
 
+	if (role == SANDBOX_NETWORK)
+		deny_list(ctx, deny_open);
+	if (role == SANDBOX_LOOKUP)
+		deny_open_write(ctx);
+	if (role == SANDBOX_NETWORK || role == SANDBOX_LOOKUP)
+		deny_list(ctx, deny_fs_change);
+
 	switch (role) {
 	case SANDBOX_NETWORK:
-		deny_list(ctx, deny_files);
-		/* FALLTHROUGH */
 	case SANDBOX_QUEUE:
 	case SANDBOX_LOOKUP:
 		deny_list(ctx, deny_setid);
@@ -300,6 +348,7 @@ void
 sandbox_drop(enum sandbox_role role, const char *user, const char *root)
 {
 	struct passwd	*pw;
+	const char	*probe;
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
 
@@ -322,4 +371,45 @@ sandbox_drop(enum sandbox_role role, const char *user, const char *root)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("sandbox: PR_SET_NO_NEW_PRIVS");
 	sandbox_seccomp(role);
+
+	if ((probe = getenv("IMMPD_SANDBOX_PROBE")) != NULL &&
+	    strcmp(probe, "1") == 0)
+		sandbox_probe(role_name(role));
+}
+
+/* One probe line: "refused (errno text)" or "ALLOWED". */
+static void
+probe_log(const char *role, const char *what, int ok, int saved)
+{
+	if (ok)
+		log_warnx("sandbox probe: %s: %s: ALLOWED", role, what);
+	else
+		log_info("sandbox probe: %s: %s: refused (%s)", role, what,
+		    strerror(saved));
+}
+
+void
+sandbox_probe(const char *role)
+{
+	char *const	 argv[] = { (char *)"true", NULL };
+	char *const	 envp[] = { NULL };
+	int		 fd;
+
+	errno = 0;
+	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	probe_log(role, "open /etc/passwd", fd != -1, errno);
+	if (fd != -1)
+		close(fd);
+
+	errno = 0;
+	fd = open("/etc/passwd", O_WRONLY | O_APPEND | O_CLOEXEC);
+	probe_log(role, "open /etc/passwd for writing", fd != -1, errno);
+	if (fd != -1)
+		close(fd);
+
+	/* If this ever succeeds the process becomes true(1) and exits. */
+	log_info("sandbox probe: %s: exec /bin/true: trying", role);
+	errno = 0;
+	execve("/bin/true", argv, envp);
+	probe_log(role, "exec /bin/true", 0, errno);
 }

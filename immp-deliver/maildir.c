@@ -151,13 +151,33 @@ open_folder(int rootfd, const char *folder)
 static DB *
 uuid_db_open(const char *root)
 {
-	char	path[PATH_MAX];
-	DB	*db;
-	int	r;
+	char		path[PATH_MAX], tmp[PATH_MAX];
+	struct stat	sb;
+	DB		*db;
+	int		r;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root,
 	    MAILDIR_UUID_DB) >= sizeof(path))
 		return NULL;
+	/*
+	 * Berkeley DB creates the file as "__db.<name>" and renames it
+	 * when its first page is written.  One left over (disk full,
+	 * crash) or an empty file is a creation that failed, and db->open
+	 * would wait forever for its creator.  Only this worker creates
+	 * the record, so such a file is always stale and holds nothing.
+	 */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/__db.%s", root,
+	    MAILDIR_UUID_DB) >= sizeof(tmp))
+		return NULL;
+	if (unlink(tmp) == 0)
+		log_warnx("%s: unfinished creation removed", tmp);
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+		log_warnx("%s: empty, created again", path);
+		if (unlink(path) == -1) {
+			log_warn("%s", path);
+			return NULL;
+		}
+	}
 	if ((r = db_create(&db, NULL, 0)) != 0) {
 		log_warnx("%s: %s", path, db_strerror(r));
 		return NULL;

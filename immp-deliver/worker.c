@@ -41,6 +41,8 @@
 #include "ipc.h"
 #include "log.h"
 #include "maildir.h"
+#include "mbox_index.h"
+#include "mbox_ops.h"
 #include "mime.h"
 #include "worker.h"
 
@@ -48,7 +50,8 @@
 
 struct wjob {
 	TAILQ_ENTRY(wjob)	 entry;
-	uint64_t		 id;
+	uint64_t		 id;	/* delivery id or request id */
+	int			 mbox;	/* 1: a mailbox request */
 };
 
 struct worker {
@@ -67,14 +70,20 @@ static struct {
 	int			 unpriv;
 	int			 debug;
 	worker_done_cb		 done;
+	worker_mbox_cb		 mbox;
+	worker_event_cb		 event;
 	TAILQ_HEAD(, worker)	 workers;
+	/* in the worker: events held back until the answer is out */
+	struct ipc_mbox_event	*held;
+	size_t			 nheld, capheld;
 } wk;
 
 static void	worker_fail(struct worker *, const char *);
 
 void
 worker_init(struct event_base *base, struct immpd_conf *conf,
-    const char *host, int unpriv, int debug, worker_done_cb done)
+    const char *host, int unpriv, int debug, worker_done_cb done,
+    worker_mbox_cb mbox, worker_event_cb event)
 {
 	wk.base = base;
 	wk.conf = conf;
@@ -82,6 +91,8 @@ worker_init(struct event_base *base, struct immpd_conf *conf,
 	wk.unpriv = unpriv;
 	wk.debug = debug;
 	wk.done = done;
+	wk.mbox = mbox;
+	wk.event = event;
 	TAILQ_INIT(&wk.workers);
 }
 
@@ -162,16 +173,19 @@ worker_prepare(struct wdel *w, struct maildir_job *job)
 
 /*
  * Reads one delivery (blocking), then whatever else has already
- * arrived, up to MAILDIR_BATCH_MAX, so that they share one sync.
- * Returns the number read; exits when the channel is closed.
+ * arrived, up to MAILDIR_BATCH_MAX, so that they share one sync.  A
+ * mailbox request ends the batch: it goes to *req (*have set).
+ * Returns the number of deliveries read; exits when the channel is
+ * closed.
  */
 static size_t
-worker_collect(struct wdel *w)
+worker_collect(struct wdel *w, struct imsg *req, int *have)
 {
 	struct pollfd	pfd;
 	size_t		n = 0;
 	int		r;
 
+	*have = 0;
 	do {
 		if ((r = imsg_read_one(WORKER_FD, &w[n].imsg)) == 0) {
 			if (n > 0)
@@ -180,6 +194,11 @@ worker_collect(struct wdel *w)
 		}
 		if (r == -1)
 			fatal("worker: read");
+		if (w[n].imsg.hdr.type == IMSG_MBOX_REQUEST) {
+			*req = w[n].imsg;
+			*have = 1;
+			break;
+		}
 		n++;
 		pfd.fd = WORKER_FD;
 		pfd.events = POLLIN;
@@ -189,15 +208,98 @@ worker_collect(struct wdel *w)
 	return n;
 }
 
+/* Sends an event to deliver now (deliveries) or after the answer. */
+static void
+worker_emit(const struct ipc_mbox_event *ev, void *arg)
+{
+	struct ipc_mbox_event	*t;
+
+	if (arg == NULL) {
+		if (imsg_write_one(WORKER_FD, IMSG_MBOX_EVENT, 0, -1, ev,
+		    sizeof(*ev)) == -1)
+			fatal("worker: write");
+		return;
+	}
+	if (wk.nheld == wk.capheld) {
+		wk.capheld = wk.capheld ? wk.capheld * 2 : 16;
+		if ((t = reallocarray(wk.held, wk.capheld, sizeof(*t))) ==
+		    NULL)
+			fatal("worker");
+		wk.held = t;
+	}
+	wk.held[wk.nheld++] = *ev;
+}
+
+/* Performs one mailbox request and answers it, then its events. */
+static void
+worker_request_run(struct imsg *imsg)
+{
+	struct ipc_mbox_req	req;
+	struct ipc_mbox_res	res;
+	char			root[CONF_PATH_MAX];
+	size_t			i;
+	int			fd = -1;
+
+	if (imsg->datalen != sizeof(req) || imsg->fd != -1)
+		fatalx("worker: malformed mailbox request");
+	memcpy(&req, imsg->data, sizeof(req));
+	free(imsg->data);
+	if (!ipc_check_str(req.mailbox, sizeof(req.mailbox)))
+		fatalx("worker: malformed mailbox request");
+	wk.nheld = 0;
+	if (conf_maildir_path(wk.conf->maildir, req.mailbox, root,
+	    sizeof(root)) == -1) {
+		memset(&res, 0, sizeof(res));
+		res.reqid = req.reqid;
+		res.result = IPC_TEMPFAIL;
+		res.code = 740;
+		strlcpy(res.text, "Mailbox temporarily unavailable.",
+		    sizeof(res.text));
+	} else
+		mbox_request(&req, root, &res, &fd, worker_emit, &wk);
+	if (imsg_write_one(WORKER_FD, IMSG_MBOX_RESULT, 0, fd, &res,
+	    sizeof(res)) == -1)
+		fatal("worker: write");
+	if (fd != -1)
+		close(fd);
+	for (i = 0; i < wk.nheld; i++)
+		worker_emit(&wk.held[i], NULL);
+	wk.nheld = 0;
+}
+
+/* Index records and 150 events for what the batch delivered. */
+static void
+worker_record(struct wdel *w, struct maildir_job *jobs, size_t n)
+{
+	struct mbox_delivered	d[MAILDIR_BATCH_MAX];
+	size_t			i, nd = 0;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i].result != IPC_OK ||
+		    strcmp(jobs[i].reason, "already delivered") == 0)
+			continue;
+		d[nd].account = w[i].d.account;
+		d[nd].root = jobs[i].root;
+		d[nd].folder = jobs[i].folder;
+		d[nd].name = jobs[i].name;
+		d[nd].uuid = w[i].d.uuid;
+		nd++;
+	}
+	mbox_record_delivered(d, nd, worker_emit, NULL);
+}
+
 static void
 worker_batch(struct wdel *w, struct maildir_job *jobs)
 {
 	struct maildir_job	*todo[MAILDIR_BATCH_MAX];
 	struct maildir_job	 run[MAILDIR_BATCH_MAX];
 	struct ipc_mda_done	 res;
+	struct imsg		 req;
 	size_t			 n, i, nrun = 0;
+	int			 have;
 
-	n = worker_collect(w);
+	memset(&req, 0, sizeof(req));
+	n = worker_collect(w, &req, &have);
 	for (i = 0; i < n; i++) {
 		worker_prepare(&w[i], &jobs[i]);
 		if (jobs[i].result == IPC_OK) {
@@ -209,6 +311,8 @@ worker_batch(struct wdel *w, struct maildir_job *jobs)
 		maildir_deliver_batch(run, nrun, wk.host);
 	for (i = 0; i < nrun; i++)
 		*todo[i] = run[i];
+	if (nrun > 0)
+		worker_record(w, jobs, n);
 	for (i = 0; i < n; i++) {
 		memset(&res, 0, sizeof(res));
 		res.id = w[i].d.id;
@@ -220,6 +324,8 @@ worker_batch(struct wdel *w, struct maildir_job *jobs)
 		    sizeof(res)) == -1)
 			fatal("worker: write");
 	}
+	if (have)
+		worker_request_run(&req);
 }
 
 static void __attribute__((noreturn))
@@ -243,6 +349,7 @@ worker_main(int sock, uid_t uid, gid_t gid, const char *user)
 	umask(077);
 	if (chdir("/") == -1)
 		fatal("worker: chdir");
+	mbox_gmime_init();
 	if ((w = calloc(MAILDIR_BATCH_MAX, sizeof(*w))) == NULL ||
 	    (jobs = calloc(MAILDIR_BATCH_MAX, sizeof(*jobs))) == NULL)
 		fatal("worker");
@@ -252,6 +359,81 @@ worker_main(int sock, uid_t uid, gid_t gid, const char *user)
 }
 
 /* ---- in deliver ---- */
+
+/* The 740 answer for a request whose worker failed. */
+static void
+mbox_unavailable(uint64_t reqid)
+{
+	struct ipc_mbox_res	res;
+
+	memset(&res, 0, sizeof(res));
+	res.reqid = reqid;
+	res.result = IPC_TEMPFAIL;
+	res.code = 740;
+	strlcpy(res.text, "Mailbox temporarily unavailable.",
+	    sizeof(res.text));
+	wk.mbox(&res, -1);
+}
+
+/* 1 if text may be sent as (the text of) a reply line. */
+static int
+line_safe(const char *text, size_t size)
+{
+	size_t	i;
+
+	if (!ipc_check_str(text, size))
+		return 0;
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] == '\r' || text[i] == '\n')
+			return 0;
+	return 1;
+}
+
+/* An answer of the worker: checked, then on to the network. */
+static int
+worker_result(struct worker *w, struct imsg *imsg)
+{
+	struct ipc_mbox_res	 res;
+	struct wjob		*j;
+
+	if (imsg->datalen != sizeof(res))
+		return -1;
+	memcpy(&res, imsg->data, sizeof(res));
+	TAILQ_FOREACH(j, &w->jobs, entry)
+		if (j->mbox && j->id == res.reqid)
+			break;
+	if (j == NULL || !line_safe(res.text, sizeof(res.text)) ||
+	    res.code < 200 || res.code > 799 ||
+	    (res.result != IPC_OK && res.result != IPC_FAIL &&
+	    res.result != IPC_TEMPFAIL) ||
+	    (imsg->fd == -1 && (res.lines != 0 || res.length != 0)) ||
+	    (imsg->fd != -1 && res.result != IPC_OK))
+		return -1;
+	TAILQ_REMOVE(&w->jobs, j, entry);
+	free(j);
+	wk.mbox(&res, imsg->fd);
+	imsg->fd = -1;
+	return 0;
+}
+
+static int
+worker_event(struct imsg *imsg)
+{
+	struct ipc_mbox_event	ev;
+
+	if (imsg->datalen != sizeof(ev) || imsg->fd != -1)
+		return -1;
+	memcpy(&ev, imsg->data, sizeof(ev));
+	if (!ipc_check_str(ev.mailbox, sizeof(ev.mailbox)) ||
+	    !ipc_check_str(ev.folder, sizeof(ev.folder)) ||
+	    !ipc_check_str(ev.uuid, sizeof(ev.uuid)) ||
+	    !line_safe(ev.text, sizeof(ev.text)) ||
+	    ev.code < 150 || ev.code > 153 ||
+	    ev.kind < MBOX_EV_NEW || ev.kind > MBOX_EV_FOLDER)
+		return -1;
+	wk.event(&ev);
+	return 0;
+}
 
 static void
 worker_free(struct worker *w)
@@ -278,8 +460,12 @@ worker_fail(struct worker *w, const char *why)
 	    (long)w->pid, why);
 	if (w->pid > 0)
 		(void)kill(w->pid, SIGKILL);
-	TAILQ_FOREACH(j, &w->jobs, entry)
-		report(j->id, IPC_TEMPFAIL, "delivery process failed");
+	TAILQ_FOREACH(j, &w->jobs, entry) {
+		if (j->mbox)
+			mbox_unavailable(j->id);
+		else
+			report(j->id, IPC_TEMPFAIL, "delivery process failed");
+	}
 	worker_free(w);
 }
 
@@ -307,6 +493,18 @@ worker_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	struct ipc_mda_done	 d;
 	struct wjob		*j;
 
+	if (imsg->hdr.type == IMSG_MBOX_RESULT ||
+	    imsg->hdr.type == IMSG_MBOX_EVENT) {
+		if ((imsg->hdr.type == IMSG_MBOX_RESULT ?
+		    worker_result(w, imsg) : worker_event(imsg)) == -1) {
+			if (imsg->fd != -1)
+				close(imsg->fd);
+			worker_fail(w, "protocol violation");
+			return;
+		}
+		worker_arm(w);
+		return;
+	}
 	if (imsg->fd != -1)
 		close(imsg->fd);
 	if (imsg->hdr.type != IMSG_MDA_DONE || imsg->datalen != sizeof(d) ||
@@ -316,7 +514,7 @@ worker_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	}
 	memcpy(&d, imsg->data, sizeof(d));
 	TAILQ_FOREACH(j, &w->jobs, entry)
-		if (j->id == d.id)
+		if (!j->mbox && j->id == d.id)
 			break;
 	if (j == NULL || !ipc_check_str(d.reason, sizeof(d.reason)) ||
 	    (d.result != IPC_OK && d.result != IPC_FAIL &&
@@ -405,6 +603,66 @@ worker_deliver(uid_t uid, gid_t gid, const char *user,
 	if (!evtimer_pending(w->timer, NULL))
 		worker_arm(w);
 	return 0;
+}
+
+int
+worker_request(uid_t uid, gid_t gid, const char *user,
+    const struct ipc_mbox_req *req)
+{
+	struct worker	*w;
+	struct wjob	*j;
+
+	TAILQ_FOREACH(w, &wk.workers, entry)
+		if (w->uid == uid)
+			break;
+	if (w == NULL && (w = worker_start(uid, gid, user)) == NULL)
+		return -1;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -1;
+	j->id = req->reqid;
+	j->mbox = 1;
+	if (imsgev_compose(w->iev, IMSG_MBOX_REQUEST, 0, -1, req,
+	    sizeof(*req)) == -1) {
+		log_warn("worker: imsg");
+		free(j);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&w->jobs, j, entry);
+	if (!evtimer_pending(w->timer, NULL))
+		worker_arm(w);
+	return 0;
+}
+
+void
+worker_shutdown(void)
+{
+	struct worker	*w;
+	pid_t		 pid;
+	int		 i, left;
+
+	/* Closed channels: each worker ends after the batch it is in. */
+	TAILQ_FOREACH(w, &wk.workers, entry) {
+		imsgev_free(w->iev);
+		w->iev = NULL;
+	}
+	for (i = 0; i < 500; i++) {
+		left = 0;
+		TAILQ_FOREACH(w, &wk.workers, entry) {
+			if (w->pid > 0 && (pid = waitpid(w->pid, NULL,
+			    WNOHANG)) != 0)
+				w->pid = 0;
+			if (w->pid > 0)
+				left = 1;
+		}
+		if (!left)
+			return;
+		usleep(10000);
+	}
+	TAILQ_FOREACH(w, &wk.workers, entry)
+		if (w->pid > 0) {
+			(void)kill(w->pid, SIGKILL);
+			(void)waitpid(w->pid, NULL, 0);
+		}
 }
 
 void

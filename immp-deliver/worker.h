@@ -28,6 +28,12 @@
  * WORKER_TIMEOUT seconds for a delivery is killed and its deliveries
  * in flight are reported as IPC_TEMPFAIL; the next delivery for that
  * owner starts a new worker.
+ *
+ * The same worker answers the mailbox requests of its owner (immp(7)
+ * MBOX, mbox_ops.h): IMSG_MBOX_REQUEST in, IMSG_MBOX_RESULT (+fd) out,
+ * in order with the deliveries; after a batch of deliveries it records
+ * them in the folder indexes and sends IMSG_MBOX_EVENT (150) for each.
+ * Requests in flight when a worker fails are answered 740.
  */
 #ifndef IMMP_DELIVER_WORKER_H
 #define IMMP_DELIVER_WORKER_H
@@ -36,6 +42,7 @@
 
 #include "conf.h"
 #include "ipc.h"
+#include "ipc_mbox.h"
 
 struct event_base;
 
@@ -45,11 +52,28 @@ struct event_base;
 typedef void	(*worker_done_cb)(const struct ipc_mda_done *done);
 
 /*
+ * Called for every mailbox answer (fd: -1 or a descriptor the callee
+ * takes over) and every change event, to go to the network process.
+ */
+typedef void	(*worker_mbox_cb)(const struct ipc_mbox_res *res, int fd);
+typedef void	(*worker_event_cb)(const struct ipc_mbox_event *ev);
+
+/*
  * worker_init: conf and host (maildir_hostname) must outlive the
  * workers; unpriv: -u mode (no identity change); debug: log to stderr.
  */
 void	 worker_init(struct event_base *base, struct immpd_conf *conf,
-	    const char *host, int unpriv, int debug, worker_done_cb done);
+	    const char *host, int unpriv, int debug, worker_done_cb done,
+	    worker_mbox_cb mbox, worker_event_cb event);
+
+/*
+ * worker_request: hands the checked request req to the worker of uid
+ * (started as user/gid when there is none); its answer comes back
+ * through the mbox callback.  Returns 0, or -1 if no worker could be
+ * started (the caller answers 740).
+ */
+int	 worker_request(uid_t uid, gid_t gid, const char *user,
+	    const struct ipc_mbox_req *req);
 
 /*
  * worker_deliver: hands d and the spool descriptor fd (taken over in
@@ -59,6 +83,13 @@ void	 worker_init(struct event_base *base, struct immpd_conf *conf,
  */
 int	 worker_deliver(uid_t uid, gid_t gid, const char *user,
 	    const struct ipc_mda_deliver *d, int fd);
+
+/*
+ * worker_shutdown: closes every worker's channel and waits (at most
+ * 5 s, then SIGKILL) until they have finished their batch and exited;
+ * deliver exits right after.
+ */
+void	 worker_shutdown(void);
 
 /* worker_reap: collects exited children (SIGCHLD handler). */
 void	 worker_reap(void);

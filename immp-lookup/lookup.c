@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,16 @@
 #include "conf.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_ctl.h"
 #include "log.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "auth.h"
+#include "dialback.h"
 #include "keys.h"
 #include "table_db.h"
+#include "settings.h"
+#include "block.h"
 
 #define TICK_SECONDS	10	/* expiry of challenges and failures */
 #define VALUE_MAX	512	/* users table value */
@@ -57,6 +62,8 @@ static void	auth_begin_msg(struct imsg *);
 static void	auth_proof_msg(struct imsg *);
 static void	rcpt_check_msg(struct imsg *);
 static void	key_request_msg(struct imsg *);
+static void	ctl_request_msg(struct imsg *);
+static void	reload_msg(struct imsg *);
 static void	reply(uint32_t, uint32_t, const void *, size_t);
 static void	tick(int, short, void *);
 
@@ -76,6 +83,9 @@ lookup_exit(int status)
 {
 	auth_shutdown();
 	keys_shutdown();
+	dialback_shutdown();
+	settings_shutdown();
+	block_shutdown();
 	table_db_close(env.users);
 	if (env.tick != NULL)
 		event_free(env.tick);
@@ -101,6 +111,10 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
 	int	verbose;
 
+	if (imsg->hdr.type == IMSG_CTL_RELOAD_CONF) {
+		reload_msg(imsg);
+		return;
+	}
 	if (imsg->fd != -1)
 		fatalx("parent: unexpected descriptor with imsg type %u",
 		    imsg->hdr.type);
@@ -148,7 +162,14 @@ network_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	case IMSG_LKA_KEY_REQUEST:
 		key_request_msg(imsg);
 		break;
+	case IMSG_CTL_REQ:
+		ctl_request_msg(imsg);
+		break;
 	default:
+		if (dialback_dispatch(imsg))
+			break;
+		if (settings_dispatch(imsg) || block_dispatch(imsg))
+			break;	/* SET GLOBAL, blocking (ipc_set.h) */
 		fatalx("network: unexpected imsg type %u", imsg->hdr.type);
 	}
 }
@@ -238,6 +259,75 @@ key_request_msg(struct imsg *imsg)
 	reply(IMSG_LKA_KEY_RESULT, imsg->hdr.peerid, &res, sizeof(res));
 }
 
+/*
+ * "immpctl update table <name>" (ipc_ctl.h): the table is checked now
+ * and reopened if its file changed (immpd-tables(5)); one line with its
+ * state.  Only tables named in the configuration are looked at.
+ */
+static void
+ctl_request_msg(struct imsg *imsg)
+{
+	struct ipc_ctl_req	 r;
+	struct ipc_ctl_line	 l;
+	struct ipc_ctl_end	 e;
+	struct conf_table	*t;
+	struct table_db		*tdb;
+	const char		*state;
+	int			 st;
+
+	memcpy(&r, ipc_payload(imsg, sizeof(r)), sizeof(r));
+	if (!ipc_check_str(r.arg, sizeof(r.arg)) ||
+	    r.op != CTL_OP_UPDATE_TABLE)
+		fatalx("network: bad control request");
+	memset(&l, 0, sizeof(l));
+	memset(&e, 0, sizeof(e));
+	l.reqid = e.reqid = r.reqid;
+	if ((t = conf_table(&env.conf, r.arg)) == NULL) {
+		e.result = IPC_FAIL;
+		(void)strlcpy(e.text, "no such table", sizeof(e.text));
+		reply(IMSG_CTL_END, 0, &e, sizeof(e));
+		return;
+	}
+	if (strcmp(t->name, env.conf.users_table) == 0)
+		st = table_db_check(env.users);
+	else if ((tdb = table_db_open(t->path)) != NULL) {
+		st = table_db_check(tdb);
+		table_db_close(tdb);
+	} else
+		st = -1;
+	state = st == 1 ? "open" : st == 0 ? "missing" : "unusable";
+	log_info("control update table=%s path=%s state=%s", t->name,
+	    t->path, state);
+	(void)snprintf(l.text, sizeof(l.text), "table=%s state=%s path=%.900s",
+	    t->name, state, t->path);
+	reply(IMSG_CTL_LINE, 0, &l, sizeof(l));
+	e.result = st >= 0 ? IPC_OK : IPC_FAIL;
+	if (st < 0)
+		(void)strlcpy(e.text, "the table cannot be opened",
+		    sizeof(e.text));
+	reply(IMSG_CTL_END, 0, &e, sizeof(e));
+}
+
+/* A new configuration from the parent (ipc_ctl.h, conf_reload). */
+static void
+reload_msg(struct imsg *imsg)
+{
+	struct immpd_conf	nc;
+
+	ipc_payload(imsg, 0);
+	if (imsg->fd == -1)
+		fatalx("parent: reload without a descriptor");
+	if (conf_parse_fd(imsg->fd, env.conf.path, &nc) == -1)
+		log_warnx("reload: cannot parse the new configuration, "
+		    "keeping the running one");
+	else {
+		(void)conf_reload(&env.conf, &nc, NULL, 0);
+		conf_clear(&nc);
+		log_debug("reload: configuration applied");
+	}
+	close(imsg->fd);
+}
+
 static void
 tick(int fd, short ev, void *arg)
 {
@@ -275,6 +365,10 @@ main(int argc, char *argv[])
 	if ((env.network = imsgev_new(env.base, IPC_FD_PEER1,
 	    network_dispatch, network_closed, NULL)) == NULL)
 		fatal("network channel");
+	dialback_init(env.base, &env.conf, env.network);
+	/* Opened for writing now: the sandbox allows reading only. */
+	settings_init(&env.conf, env.network);
+	block_init(&env.conf, env.network);
 	if ((env.tick = event_new(env.base, -1, EV_PERSIST, tick, NULL)) ==
 	    NULL || event_add(env.tick, &tv) == -1)
 		fatalx("tick timer");

@@ -168,12 +168,13 @@ table_db_get(struct table_db *t, const char *key, char *buf, size_t size)
 		log_warnx("table %s: get: %s", t->path, db_strerror(r));
 		return TABLE_DB_ERROR;
 	}
-	if (v.size >= size || v.size > INT_MAX ||
-	    memchr(v.data, '\0', v.size) != NULL) {
+	if (v.size >= size || v.size > INT_MAX || (v.size > 0 &&
+	    memchr(v.data, '\0', v.size) != NULL)) {
 		log_warnx("table %s: invalid value for a key", t->path);
 		return TABLE_DB_ERROR;
 	}
-	memcpy(buf, v.data, v.size);
+	if (v.size > 0)
+		memcpy(buf, v.data, v.size);
 	buf[v.size] = '\0';
 	return (int)v.size;
 }

@@ -42,10 +42,14 @@
 
 #include "commit.h"
 #include "conf.h"
+#include "control.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_ctl.h"
+#include "ipc_relay.h"
 #include "log.h"
 #include "proc.h"
+#include "relay.h"
 #include "sandbox.h"
 #include "scheduler.h"
 #include "spool.h"
@@ -172,10 +176,9 @@ net_rcpt(struct imsg *imsg)
 	if (!store_account_valid(m.account) ||
 	    (m.folder[0] != '\0' && !store_folder_valid(m.folder)))
 		fatalx("network: MSG_RCPT: invalid recipient");
-	/* Only local recipients exist before relay (the network checked). */
-	if ((dom = strrchr(m.account, '@')) == NULL ||
-	    !conf_is_local(&q.conf, dom + 1))
-		fatalx("network: MSG_RCPT: recipient not in a local domain");
+	/* Remote recipients are relayed (relay.c; the network checked). */
+	if ((dom = strrchr(m.account, '@')) == NULL)
+		fatalx("network: MSG_RCPT: recipient without a domain");
 	if (im->nrcpt >= ENV_MAX_RCPT)
 		fatalx("network: MSG_RCPT: too many recipients");
 	r = &im->rcpt[im->nrcpt++];
@@ -211,6 +214,7 @@ net_committed(struct commit_req *req, int result, void *arg)
 		log_info("msg accepted uuid=%s sender=%s size=%llu rcpts=%d",
 		    uuid, req->env.sender,
 		    (unsigned long long)req->env.size, req->env.nrcpt);
+		qctl_count_accepted();
 		sched_add(&req->env);
 	} else {
 		log_warnx("msg not accepted uuid=%s: commit failed", uuid);
@@ -256,7 +260,7 @@ net_commit(struct imsg *imsg)
 		    c.nrcpt, im->nrcpt);
 	if (!store_account_valid(c.sender) || !store_peer_valid(c.peer) ||
 	    (c.flags & ~(MSGF_IMPORTANT | MSGF_UNIMPORTANT | MSGF_MULTIPART |
-	    MSGF_SECURE)) != 0)
+	    MSGF_SECURE | MSGF_BOUNCE)) != 0)
 		fatalx("network: MSG_COMMIT: invalid sender, peer or flags");
 	if ((err = verify_spool(im, c.size)) != NULL) {
 		log_warnx("msg refused uuid=%s: %s", im->uuid, err);
@@ -274,9 +278,9 @@ net_commit(struct imsg *imsg)
 	strlcpy(env->sender, c.sender, sizeof(env->sender));
 	strlcpy(env->peer, c.peer, sizeof(env->peer));
 	env->accepted = time(NULL);
-	env->flags = c.flags;
+	env->flags = c.flags & ~MSGF_BOUNCE;
 	env->size = c.size;
-	env->bounce = 0;
+	env->bounce = (c.flags & MSGF_BOUNCE) != 0;
 	env->nrcpt = im->nrcpt;
 	if ((env->rcpt = calloc(im->nrcpt, sizeof(*env->rcpt))) == NULL) {
 		log_warn("commit");
@@ -332,6 +336,15 @@ net_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	case IMSG_QUEUE_MSG_ROLLBACK:
 		net_rollback(imsg);
 		break;
+	case IMSG_RELAY_RESULT:
+		relay_result(imsg);
+		break;
+	case IMSG_RELAY_PIN_CHECK:
+		relay_pin_check(imsg);
+		break;
+	case IMSG_CTL_REQ:
+		qctl_request(imsg);
+		break;
 	default:
 		fatalx("network: unexpected imsg type %u", imsg->hdr.type);
 	}
@@ -361,6 +374,10 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
 	int	v;
 
+	if (imsg->hdr.type == IMSG_CTL_RELOAD_CONF) {
+		qctl_reload(imsg);
+		return;
+	}
 	if (imsg->fd != -1)
 		fatalx("parent: unexpected descriptor");
 	switch (imsg->hdr.type) {
@@ -439,7 +456,9 @@ main(int argc, char *argv[])
 	    unpriv ? NULL : q.conf.queue_dir);
 
 	commit_init(q.base, &q.st);
+	qctl_init(q.net, &q.conf);
 	sched_init(q.base, &q.conf, &q.st, q.mda, SCHED_MAX_INFLIGHT);
+	relay_init(q.base, &q.conf, q.net, !unpriv);
 	if ((n = store_recover(&q.st, recovered, NULL, &nextseq)) == -1)
 		fatal("recovery");
 	commit_start(nextseq);

@@ -33,15 +33,20 @@
 
 #include "commit.h"
 #include "conf.h"
+#include "control.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_relay.h"
 #include "log.h"
+#include "relay.h"
 #include "scheduler.h"
 #include "spool.h"
 #include "store.h"
 
 struct qmsg {
 	TAILQ_ENTRY(qmsg)	 ready_entry;
+	TAILQ_ENTRY(qmsg)	 all_entry;	/* sched_walk */
+	int			 held;		/* immpctl hold */
 	int			 on_ready;
 	struct event		*timer;
 	struct envelope		 env;
@@ -75,6 +80,8 @@ static struct {
 	int			 count;
 	TAILQ_HEAD(, qmsg)	 ready;
 	TAILQ_HEAD(, delivery)	 deliveries;
+	TAILQ_HEAD(, qmsg)	 all;		/* every message */
+	int			 paused;	/* immpctl pause deliver */
 } sc;
 
 static void	sched_run(int, short, void *);
@@ -94,6 +101,7 @@ sched_init(struct event_base *base, struct immpd_conf *conf,
 	sc.nextid = 1;
 	TAILQ_INIT(&sc.ready);
 	TAILQ_INIT(&sc.deliveries);
+	TAILQ_INIT(&sc.all);
 	if ((sc.kick = evtimer_new(base, sched_run, NULL)) == NULL)
 		fatalx("scheduler: evtimer_new");
 }
@@ -169,6 +177,7 @@ msg_free(struct qmsg *m)
 {
 	if (m->on_ready)
 		TAILQ_REMOVE(&sc.ready, m, ready_entry);
+	TAILQ_REMOVE(&sc.all, m, all_entry);
 	event_free(m->timer);
 	env_free(&m->env);
 	free(m);
@@ -186,6 +195,7 @@ sched_add(struct envelope *env)
 	memset(env, 0, sizeof(*env));
 	if ((m->timer = evtimer_new(sc.base, msg_timer, m)) == NULL)
 		fatalx("scheduler: evtimer_new");
+	TAILQ_INSERT_TAIL(&sc.all, m, all_entry);
 	sc.count++;
 	msg_settle(m, 0);
 }
@@ -211,7 +221,7 @@ msg_reschedule(struct qmsg *m)
 		else if (m->env.rcpt[i].next < future)
 			future = m->env.rcpt[i].next;
 	}
-	if (due && !m->on_ready) {
+	if (due && !m->on_ready && !m->held) {
 		TAILQ_INSERT_TAIL(&sc.ready, m, ready_entry);
 		m->on_ready = 1;
 		kick();
@@ -297,7 +307,9 @@ dispatch(struct qmsg *m, int i)
 	to_list(m, d.rcpts, sizeof(d.rcpts));
 	d.flags = m->env.flags;
 	d.accepted = m->env.accepted;
-	if (imsgev_compose(sc.mda, IMSG_MDA_DELIVER, 0, fd, &d,
+	if (relay_remote(sc.conf, d.account))
+		relay_add(d.id, &m->env, i, fd);	/* relay.c */
+	else if (imsgev_compose(sc.mda, IMSG_MDA_DELIVER, 0, fd, &d,
 	    sizeof(d)) == -1)
 		fatal("scheduler: imsg to deliver");
 	dl->m = m;
@@ -317,6 +329,8 @@ sched_run(int fd, short ev, void *arg)
 	int		 i;
 
 	sc.kicked = 0;
+	if (sc.paused)
+		return;
 	while (sc.inflight < sc.max && (m = TAILQ_FIRST(&sc.ready)) != NULL) {
 		for (i = 0; i < m->env.nrcpt; i++) {
 			if (m->env.rcpt[i].state != RCPT_PENDING ||
@@ -341,6 +355,7 @@ log_delivery(struct qmsg *m, int i, const char *result, const char *reason)
 
 	rcpt_imid(&m->env.rcpt[i], imid, sizeof(imid));
 	clean_reason(reason, clean, sizeof(clean));
+	qctl_count_delivery(m->env.rcpt[i].account, result);
 	log_info("delivery uuid=%s rcpt=%s result=%s delay=%llds "
 	    "reason=\"%s\"", m->env.uuid, imid, result,
 	    (long long)(time(NULL) - m->env.accepted), clean);
@@ -406,6 +421,7 @@ bounce_committed(struct commit_req *req, int result, void *arg)
 		log_info("bounce uuid=%s rcpt=%s to=%s bounce=%s",
 		    m->env.uuid, m->env.rcpt[b->idx].account, m->env.sender,
 		    buuid);
+		qctl_count_bounce();
 		m->env.rcpt[b->idx].state = RCPT_FAILED;
 		sched_add(&req->env);
 	} else {
@@ -427,11 +443,11 @@ rcpt_failed(struct qmsg *m, int i, const char *reason)
 	const char	*at = strchr(m->env.sender, '@');
 	int		 fd;
 
-	if (m->env.bounce || at == NULL ||
-	    !conf_is_local(sc.conf, at + 1)) {
+	/* A remote sender's bounce is relayed back (relay.c). */
+	if (m->env.bounce || at == NULL) {
 		log_info("bounce uuid=%s dropped: %s", m->env.uuid,
 		    m->env.bounce ? "the message is a bounce" :
-		    "sender not local");
+		    "no sender");
 		m->env.rcpt[i].state = RCPT_FAILED;
 		return;
 	}
@@ -519,9 +535,126 @@ sched_mda_done(const struct ipc_mda_done *done)
 		log_delivery(m, i, "permfail", done->reason);
 		rcpt_failed(m, i, done->reason);
 		break;
+	case IPC_RELAY_HOLD:
+		/* +SECURE over an unchecked connection: relay.c. */
+		log_delivery(m, i, "held", done->reason);
+		if (now - m->env.accepted >= (int64_t)sc.conf->expire)
+			rcpt_failed(m, i, done->reason);
+		else
+			r->next = now + (sc.conf->retry_max <
+			    RELAY_HOLD_SECONDS ? sc.conf->retry_max :
+			    RELAY_HOLD_SECONDS);
+		break;
 	default:
 		fatalx("deliver: bad result %d", done->result);
 	}
 	msg_settle(m, 1);
 	kick();
+}
+
+/*
+ * immpctl (control.c): listing, schedule, remove, hold and release,
+ * pause and resume of deliveries.
+ */
+
+void
+sched_walk(void (*cb)(const struct envelope *, int, void *), void *arg)
+{
+	struct qmsg	*m;
+
+	TAILQ_FOREACH(m, &sc.all, all_entry)
+		cb(&m->env, m->held, arg);
+}
+
+const struct envelope *
+sched_lookup(const char *uuid, int *held)
+{
+	struct qmsg	*m;
+
+	TAILQ_FOREACH(m, &sc.all, all_entry)
+		if (strcmp(m->env.uuid, uuid) == 0) {
+			*held = m->held;
+			return &m->env;
+		}
+	return NULL;
+}
+
+/* One message; returns 1 if it was changed, 0 if not. */
+static int
+msg_ctl(struct qmsg *m, enum sched_ctl_op op, int *busy)
+{
+	int64_t	now = time(NULL);
+	int	i, n = 0;
+
+	switch (op) {
+	case SCHED_CTL_SCHEDULE:
+		for (i = 0; i < m->env.nrcpt; i++)
+			if (m->env.rcpt[i].state == RCPT_PENDING &&
+			    !m->busy[i] && m->env.rcpt[i].next > now) {
+				m->env.rcpt[i].next = now;
+				n = 1;
+			}
+		if (n)
+			msg_reschedule(m);
+		return n;
+	case SCHED_CTL_REMOVE:
+		if (m->nbusy > 0) {
+			(*busy)++;
+			return 0;
+		}
+		log_info("msg removed uuid=%s by=immpctl", m->env.uuid);
+		for (i = 0; i < m->env.nrcpt; i++)
+			if (m->env.rcpt[i].state == RCPT_PENDING)
+				m->env.rcpt[i].state = RCPT_FAILED;
+		msg_settle(m, 1);	/* frees m */
+		return 1;
+	case SCHED_CTL_HOLD:
+		if (m->held)
+			return 0;
+		m->held = 1;
+		if (m->on_ready) {
+			TAILQ_REMOVE(&sc.ready, m, ready_entry);
+			m->on_ready = 0;
+		}
+		return 1;
+	case SCHED_CTL_RELEASE:
+		if (!m->held)
+			return 0;
+		m->held = 0;
+		msg_reschedule(m);
+		return 1;
+	}
+	return 0;
+}
+
+int
+sched_ctl(const char *uuid, enum sched_ctl_op op, int *busy)
+{
+	struct qmsg	*m, *next;
+	int		 n = 0;
+
+	*busy = 0;
+	for (m = TAILQ_FIRST(&sc.all); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, all_entry);
+		if (uuid != NULL && strcmp(m->env.uuid, uuid) != 0)
+			continue;
+		n += msg_ctl(m, op, busy);
+		if (uuid != NULL)
+			return n;
+	}
+	return uuid != NULL ? -1 : n;
+}
+
+void
+sched_pause(int on)
+{
+	sc.paused = on;
+	if (!on)
+		kick();
+}
+
+int
+sched_paused(void)
+{
+	return sc.paused;
 }

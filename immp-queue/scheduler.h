@@ -58,4 +58,38 @@ void	 sched_mda_done(const struct ipc_mda_done *done);
 /* sched_count: messages in the queue (for logs and tests). */
 int	 sched_count(void);
 
+/* immpctl(8) commands, for control.c. */
+enum sched_ctl_op {
+	SCHED_CTL_SCHEDULE,	/* pending recipients due now */
+	SCHED_CTL_REMOVE,	/* drop the message, no bounce */
+	SCHED_CTL_HOLD,		/* no delivery until released */
+	SCHED_CTL_RELEASE,
+};
+
+/*
+ * sched_walk: calls cb for every queued message, oldest first, with its
+ * envelope (valid during the call) and whether it is held.
+ * sched_lookup: the envelope of the message uuid (valid until the next
+ * event) and *held, or NULL.
+ */
+void	 sched_walk(void (*cb)(const struct envelope *env, int held,
+	    void *arg), void *arg);
+const struct envelope *sched_lookup(const char *uuid, int *held);
+
+/*
+ * sched_ctl: applies op to the message uuid, or to every message if
+ * uuid is NULL.  Holds are kept in memory only (a restart releases
+ * them).  A message with a delivery in flight is not removed; *busy
+ * counts those.  Returns the number of messages changed, or -1 if uuid
+ * is not queued.
+ */
+int	 sched_ctl(const char *uuid, enum sched_ctl_op op, int *busy);
+
+/*
+ * sched_pause: on != 0 starts no new delivery until called with 0
+ * (deliveries in flight finish).  sched_paused: the current setting.
+ */
+void	 sched_pause(int on);
+int	 sched_paused(void);
+
 #endif

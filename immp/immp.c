@@ -93,6 +93,7 @@ static int	get_password(const struct options *, char *, size_t);
 static int	split_host(const struct options *, char *, size_t, char *,
 		    size_t);
 static int	cmd_send(struct options *, int, char **);
+static int	cmd_mbox(struct options *, int, char **);
 
 static void __attribute__((noreturn))
 usage(void)
@@ -104,7 +105,17 @@ usage(void)
 	    "[--device name]\n"
 	    "            send -t imid ... [-s subject] [-a file] ... "
 	    "[--html file] [file | -]\n"
-	    "       immp [options] send -t imid ... --raw message.eml\n");
+	    "       immp [options] send -t imid ... --raw message.eml\n"
+	    "       immp [options] check [folder] [-r] | index [folder] "
+	    "[--unread ...]\n"
+	    "            [--json] [--since n] [--limit n] [--from uid] |\n"
+	    "            fetch folder#uuid [-o file] [--json [--pretty]] "
+	    "[--part id]\n"
+	    "            [--keep-unread] | flag folder#uuid (+|-)flag ... |\n"
+	    "            move|copy folder#uuid folder | delete folder#uuid |"
+	    " folders |\n"
+	    "            mkdir|rmdir folder | rename folder newfolder | "
+	    "watch\n");
 	exit(EXIT_PERM);
 }
 
@@ -492,6 +503,67 @@ cmd_send(struct options *o, int argc, char **argv)
 	return rv;
 }
 
+/* The mailbox commands (mbox.c): log in, run, QUIT. */
+static int
+cmd_mbox(struct options *o, int argc, char **argv)
+{
+	struct mbox_args a;
+	struct conn	 c;
+	struct reply	 r;
+	char		 host[256], port[32];
+	char		 password[IMMP_PASSWORD_MAX];
+	const char	*servername;
+	int		 rv;
+
+	if (mbox_parse(argc, argv, &a) == -1)
+		usage();
+	if (o->cafile != NULL && o->insecure) {
+		warnx("--ca and --insecure exclude each other");
+		usage();
+	}
+	if (o->account == NULL)
+		o->account = getenv("IMMP_ACCOUNT");
+	if (o->account == NULL || o->account[0] == '\0') {
+		warnx("no account: use -u account or IMMP_ACCOUNT");
+		usage();
+	}
+	if (strchr(o->account, '@') == NULL ||
+	    strrchr(o->account, '@')[1] == '\0' ||
+	    strpbrk(o->account, " \t;\"\r\n") != NULL) {
+		warnx("bad account %s: want user@domain", o->account);
+		return EXIT_PERM;
+	}
+	if (split_host(o, host, sizeof(host), port, sizeof(port)) == -1) {
+		warnx("bad host: %s", o->host);
+		return EXIT_PERM;
+	}
+	servername = o->servername != NULL ? o->servername :
+	    strrchr(o->account, '@') + 1;
+	if (get_password(o, password, sizeof(password)) == -1) {
+		sodium_memzero(password, sizeof(password));
+		return EXIT_PERM;
+	}
+	if ((rv = conn_connect(&c, host, port, o->verbose)) != 0)
+		goto done;
+	if ((rv = conn_greeting(&c)) != 0 ||
+	    (rv = conn_upgrade(&c, servername, o->cafile, o->insecure)) != 0)
+		goto out;
+	rv = auth_secret(&c, o->account, o->device, password,
+	    strlen(password));
+	sodium_memzero(password, sizeof(password));
+	if (rv != 0)
+		goto out;
+	rv = mbox_run(&c, &a);
+	fflush(stdout);
+	if (rv != EXIT_TEMP && conn_cmd(&c, NULL, "QUIT") == 0)
+		(void)conn_expect(&c, &r, 201, "QUIT");
+ out:
+	conn_close(&c);
+ done:
+	sodium_memzero(password, sizeof(password));
+	return rv;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -512,6 +584,8 @@ main(int argc, char *argv[])
 		usage();
 	if (strcmp(argv[0], "send") == 0)
 		return cmd_send(&o, argc, argv);
+	if (mbox_is_cmd(argv[0]))
+		return cmd_mbox(&o, argc, argv);
 	warnx("unknown command: %s", argv[0]);
 	usage();
 }

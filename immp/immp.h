@@ -54,4 +54,41 @@ int	 send_quote_word(const char *w, char *out, size_t outsz);
 /* send_guess_type: the MIME type for a file name, by its extension. */
 const char	*send_guess_type(const char *name);
 
+/* mbox.c -- mailbox commands (immp(7) MBOX, NOTIFICATIONS). */
+
+#define MBOX_ARGS_MAX	20
+
+/* A mailbox command line, parsed before connecting. */
+struct mbox_args {
+	const char	*cmd;		/* "check", "index", ... */
+	const char	*args[MBOX_ARGS_MAX];	/* operands (argv) */
+	int		 nargs;
+	int		 recursive;	/* check -r */
+	int		 json, pretty;	/* index/fetch --json, --pretty */
+	int		 keep_unread;	/* fetch --keep-unread: -READ */
+	const char	*output;	/* fetch -o file */
+	const char	*part;		/* fetch --part id */
+	const char	*sel;		/* index selector, "all" */
+	const char	*since, *limit, *from;	/* index, digits only */
+};
+
+/* mbox_is_cmd: 1 if name is a mailbox command of immp(1). */
+int	 mbox_is_cmd(const char *name);
+
+/*
+ * mbox_parse: parses argv[0..argc) (argv[0] the command) into *a; the
+ * strings stay in argv.  Returns 0, or -1 for a usage error (a reason
+ * may have been printed).
+ */
+int	 mbox_parse(int argc, char **argv, struct mbox_args *a);
+
+/*
+ * mbox_run: runs the command on a logged-in connection (LOCAL state):
+ * prints the answer's data to stdout (fetch: the message octets, to
+ * stdout or -o file; watch: the notification lines until SIGINT).
+ * Returns 0, EXIT_PERM (4xx, usage) or EXIT_TEMP (7xx, network), after
+ * printing the server's reply for a refusal.
+ */
+int	 mbox_run(struct conn *c, struct mbox_args *a);
+
 #endif

@@ -18,6 +18,8 @@
 #ifndef IMMPCTL_H
 #define IMMPCTL_H
 
+#include <stddef.h>
+
 struct immpd_conf;
 
 /*
@@ -46,5 +48,68 @@ int	 cmd_user(int argc, char *argv[]);
  * message "immpctl: ..." and bad arguments call usage().
  */
 int	 cmd_key(int argc, char *argv[]);
+
+/*
+ * immpctl_socket: the control socket: -s if given, else control-socket
+ * of the configuration (immpctl_conf; exits 1 if it cannot be read).
+ */
+const char	*immpctl_socket(void);
+
+/*
+ * ctl_connect: connects to the control socket (immpctl(8) CONTROL
+ * PROTOCOL).  0, or -1 with errno (ENOENT or ECONNREFUSED: immpd is
+ * not running).  ctl_connect_or_die: the same, exits 1 on failure.
+ */
+int	 ctl_connect(void);
+void	 ctl_connect_or_die(void);
+
+/*
+ * ctl_request: sends the request line req (at most 512 octets, no LF)
+ * and reads the answer: cb(text, arg) for each "+ " line (may be NULL),
+ * then 0 for ".", or 1 for "! reason" with the reason in why (whysz
+ * octets).  A broken connection or malformed answer exits 1.
+ */
+int	 ctl_request(const char *req, void (*cb)(const char *, void *),
+	    void *arg, char *why, size_t whysz);
+
+/* ctl_print: a ctl_request callback printing the line to stdout. */
+void	 ctl_print(const char *text, void *arg);
+
+/*
+ * ctl_simple: sends argv[0..argc) joined by single spaces as one
+ * request, prints the answer lines; a refusal exits 1 with the reason.
+ * Returns 0.
+ */
+int	 ctl_simple(int argc, char *argv[]);
+
+/* write_all: writes buf[0..len) to fd, retrying; 0 or -1 with errno. */
+int	 write_all(int fd, const void *buf, size_t len);
+
+/*
+ * cmd_show: "show queue|stats", "show envelope|message <id>"
+ * (immpctl(8)); queue and envelope fall back to reading the queue
+ * directory when immpd is not running, message always reads it.
+ * Returns the exit status.
+ */
+int	 cmd_show(int argc, char *argv[]);
+
+/*
+ * cmd_ctl: schedule, remove, hold, release, pause, resume, log, reload
+ * and update table (immpctl(8)): one request each.  Returns 0; errors
+ * exit 1.
+ */
+int	 cmd_ctl(int argc, char *argv[]);
+
+/*
+ * cmd_monitor: "monitor [-c count] [-i seconds]": a row of counters per
+ * interval (default 1 s, at most 60), forever or count rows.
+ */
+int	 cmd_monitor(int argc, char *argv[]);
+
+/*
+ * cmd_makemap: "makemap [-t type] file table" (makemap.h,
+ * immpd-tables(5)).  Returns 0; errors exit 1 naming file and line.
+ */
+int	 cmd_makemap(int argc, char *argv[]);
 
 #endif

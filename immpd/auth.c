@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "session.h"
+#include "set.h"
 #include "util.h"
 
 #define CNONCE_MIN	16
@@ -77,7 +78,7 @@ auth_secret(struct session *s, const struct cmd *c)
 {
 	struct ipc_auth_begin	 ab;
 
-	if (s->state == STATE_LOCAL) {
+	if (s->state == STATE_LOCAL || s->state == STATE_REMOTE) {
 		session_reply(s, 402, 0, "Already authenticated.");
 		return;
 	}
@@ -142,7 +143,7 @@ auth_response(struct session *s, const struct cmd *c)
 	struct ipc_auth_proof	 ap;
 	const char		*cn, *pr;
 
-	if (s->state == STATE_LOCAL) {
+	if (s->state == STATE_LOCAL || s->state == STATE_REMOTE) {
 		session_reply(s, 402, 0, "Already authenticated.");
 		return;
 	}
@@ -206,4 +207,5 @@ auth_result(struct session *s, const struct ipc_auth_result *ar)
 	auth_log(s, s->account, "ok");
 	session_reply(s, 210, 0, "Authentication accepted for %s v=%s",
 	    s->account, sig);
+	set_load(s);	/* SET GLOBAL values (set.c) */
 }

@@ -40,7 +40,9 @@
 #include "conf.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_ctl.h"
 #include "log.h"
+#include "control.h"
 #include "session.h"
 
 #ifndef LIBEXECDIR
@@ -111,6 +113,8 @@ static void	 sig_term(int, short, void *);
 static void	 sig_hup(int, short, void *);
 static void	 stop_timeout(int, short, void *);
 static void	 start_timeout(int, short, void *);
+static int	 parent_reload(char *, size_t);
+static void	 parent_ctl(struct imsg *);
 
 static void
 usage(void)
@@ -502,6 +506,11 @@ child_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 		evtimer_del(p.start_timer);
 		log_info("immpd ready");
 		break;
+	case IMSG_CTL_REQ:
+		if (c != &p.child[PROC_NETWORK])
+			fatalx("%s: unexpected control request", c->name);
+		parent_ctl(imsg);
+		break;
 	default:
 		fatalx("%s: unexpected imsg %u", c->name, imsg->hdr.type);
 	}
@@ -620,5 +629,78 @@ sig_term(int sig, short ev, void *arg)
 static void
 sig_hup(int sig, short ev, void *arg)
 {
-	log_info("SIGHUP: reload not yet supported");
+	char	msg[IPC_CTL_TEXT_MAX];
+
+	log_info("SIGHUP, reloading %s", p.conffile);
+	(void)parent_reload(msg, sizeof(msg));
+}
+
+/*
+ * Reload (SIGHUP, immpctl reload; immpd.conf(5) RELOAD): reload.c does
+ * the work; the outcome, one line for immpctl, goes into msg.  0 or -1.
+ */
+static int
+parent_reload(char *msg, size_t size)
+{
+	struct imsgev	*to[] = { p.child[PROC_NETWORK].iev,
+			    p.child[PROC_QUEUE].iev, p.child[PROC_LOOKUP].iev };
+
+	if (p.stopping) {
+		(void)snprintf(msg, size, "shutting down");
+		return (-1);
+	}
+	return (conf_reload_all(p.conffile, &p.conf, to,
+	    sizeof(to) / sizeof(to[0]), msg, size));
+}
+
+/* A control request relayed by the network process (ipc_ctl.h). */
+static void
+parent_ctl(struct imsg *imsg)
+{
+	struct ipc_ctl_req	 r;
+	struct ipc_ctl_line	 l;
+	struct ipc_ctl_end	 e;
+	struct imsgev		*net = p.child[PROC_NETWORK].iev;
+	size_t			 i;
+	int			 v, ok;
+
+	memcpy(&r, ipc_payload(imsg, sizeof(r)), sizeof(r));
+	if (!ipc_check_str(r.arg, sizeof(r.arg)))
+		fatalx("network: bad control request");
+	memset(&l, 0, sizeof(l));
+	memset(&e, 0, sizeof(e));
+	l.reqid = e.reqid = r.reqid;
+	switch (r.op) {
+	case CTL_OP_LOG:
+		v = r.which ? 1 : 0;
+		p.verbose = v;
+		log_setverbose(v);
+		for (i = 0; i < PROC_COUNT; i++)
+			if (p.child[i].iev != NULL &&
+			    imsgev_compose(p.child[i].iev, IMSG_CTL_VERBOSE,
+			    0, -1, &v, sizeof(v)) == -1)
+				fatal("imsg to %s", p.child[i].name);
+		log_info("control log %s", v ? "verbose" : "brief");
+		(void)snprintf(l.text, sizeof(l.text), "log=%s",
+		    v ? "verbose" : "brief");
+		ok = 1;
+		break;
+	case CTL_OP_RELOAD:
+		ok = parent_reload(l.text, sizeof(l.text)) == 0;
+		if (!ok) {
+			(void)strlcpy(e.text, l.text, sizeof(e.text));
+			l.text[0] = '\0';
+		}
+		break;
+	default:
+		fatalx("network: unexpected control request %d", r.op);
+	}
+	if (net == NULL)
+		return;
+	if (l.text[0] != '\0' && imsgev_compose(net, IMSG_CTL_LINE, 0, -1,
+	    &l, sizeof(l)) == -1)
+		fatal("imsg to network");
+	e.result = ok ? IPC_OK : IPC_FAIL;
+	if (imsgev_compose(net, IMSG_CTL_END, 0, -1, &e, sizeof(e)) == -1)
+		fatal("imsg to network");
 }

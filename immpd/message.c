@@ -34,10 +34,13 @@
 
 #include "imid.h"
 #include "ipc.h"
+#include "ipc_relay.h"
 #include "log.h"
 #include "mime.h"
 #include "session.h"
+#include "set.h"
 #include "spool.h"
+#include "trace.h"
 #include "util.h"
 
 #define B64_CHUNK	4096	/* base64 characters decoded per call */
@@ -60,6 +63,8 @@ static const char *const meta_headers[] = {
 static void	 msg_refuse(struct session *, struct message *, int,
 		    const char *, const char *);
 static void	 msg_rcpt_next(struct session *);
+static void	 msg_create(struct session *);
+static int	 msg_from(struct session *, const char *, const char **);
 static void	 msg_drop(struct session *);
 static int	 msg_add_rcpt(struct session *, struct message *,
 		    const char *);
@@ -72,6 +77,8 @@ static int	 type_lower(const char *, char *, size_t);
 static void	 part_reset(struct session *);
 static int	 part_drop(struct session *);
 static void	 part_write(struct session *, const void *, size_t);
+static void	 part_store(struct session *, const void *, size_t);
+static int	 part_inflated(void *, const void *, size_t);
 static void	 part_b64(struct session *, const char *, size_t);
 static int	 part_b64_chunk(struct session *, const char *, size_t);
 static const char *meta_check(const uint8_t *, size_t);
@@ -134,13 +141,26 @@ msg_add_rcpt(struct session *s, struct message *m, const char *word)
 		msg_refuse(s, m, 421, word, "not a mailbox address");
 		return (-1);
 	}
-	/* Shared mailboxes are not delivered to yet; relaying neither. */
-	if (id.shared[0] != '\0' || !conf_is_local(&env->conf, id.domain)) {
+	/* Shared mailboxes are not delivered to yet. */
+	if (id.shared[0] != '\0') {
 		msg_refuse(s, m, 420, word, "recipient refused.");
+		return (-1);
+	}
+	/*
+	 * Relay policy (immp(7) RELAY): a local user may send anywhere, a
+	 * remote domain (AUTH COOKIE) only to our domains.
+	 */
+	if (!conf_is_local(&env->conf, id.domain) &&
+	    s->state != STATE_LOCAL) {
+		log_info("relay denied id=%016" PRIx64 " addr=%s from=%s "
+		    "rcpt-domain=%s", s->id, s->addr, s->state ==
+		    STATE_REMOTE ? s->remote : "-", id.domain);
+		msg_refuse(s, m, 422, word, "relaying denied.");
 		return (-1);
 	}
 	r = &m->rcpts[m->nrcpt];
 	memset(r, 0, sizeof(*r));
+	r->remote = !conf_is_local(&env->conf, id.domain);
 	if (imid_account(&id, r->account, sizeof(r->account)) == -1 ||
 	    strlcpy(r->folder, id.folder, sizeof(r->folder)) >=
 	    sizeof(r->folder)) {
@@ -163,16 +183,23 @@ msg_deliver(struct session *s, const struct cmd *c)
 		"IMPORTANT", "MULTIPART", "SECURE", NULL
 	};
 	struct message	*m;
-	const char	*errstr;
+	const char	*errstr, *from = NULL;
 	size_t		 n;
-	int		 i;
+	int		 i, nw = c->nwords;
 
-	if (s->state != STATE_LOCAL) {
+	if (s->state != STATE_LOCAL && s->state != STATE_REMOTE) {
+		log_info("relay denied id=%016" PRIx64 " addr=%s from=- "
+		    "reason=not-authenticated", s->id, s->addr);
 		session_reply(s, 402, 0, "Authentication required.");
 		return;
 	}
 	if (s->msg != NULL) {
 		session_reply(s, 402, 0, "A message is already open.");
+		return;
+	}
+	if (limit_message(s) == -1) {	/* limit.c */
+		session_reply(s, 751, 0,
+		    "Too many messages, try again later.");
 		return;
 	}
 	if (c->nwords < 3 || !cmd_kw(c, 1, "TO")) {
@@ -185,7 +212,16 @@ msg_deliver(struct session *s, const struct cmd *c)
 		session_reply(s, 400, 0, "Bad switch.");
 		return;
 	}
-	n = c->nwords - 2;
+	/* "FROM <account>" ends the line of a relayed message. */
+	if (nw >= 5 && !c->quoted[nw - 2] && cmd_kw(c, nw - 2, "FROM")) {
+		from = c->word[nw - 1];
+		nw -= 2;
+	}
+	if (msg_from(s, from, &errstr) == -1) {
+		session_reply(s, 400, 0, "Bad FROM: %s.", errstr);
+		return;
+	}
+	n = nw - 2;
 	if (n > MSG_MAX_RCPTS) {
 		session_reply(s, 400, 0, "Too many recipients.");
 		return;
@@ -206,13 +242,57 @@ msg_deliver(struct session *s, const struct cmd *c)
 		m->flags |= MSGF_MULTIPART;
 	if (cmd_switch(c, "SECURE") == 1)
 		m->flags |= MSGF_SECURE;
-	for (i = 2; i < c->nwords; i++)
+	if (s->state == STATE_REMOTE && from != NULL)
+		(void)strlcpy(m->sender, from, sizeof(m->sender));
+	else if (s->state == STATE_REMOTE) {
+		(void)strlcpy(m->sender, "mailer-daemon@", sizeof(m->sender));
+		(void)strlcat(m->sender, s->remote, sizeof(m->sender));
+	}
+	else
+		(void)strlcpy(m->sender, s->account, sizeof(m->sender));
+	for (i = 2; i < nw; i++)
 		if (msg_add_rcpt(s, m, c->word[i]) == -1)
 			return;
 	m->state = MSG_RCPT;
 	m->rcur = 0;
+	/* A reload does not change the limit of a message under way. */
+	m->max_size = env->conf.max_message_size;
 	s->msg = m;
 	msg_rcpt_next(s);
+}
+
+/*
+ * FROM (immp(7) RELAY): only in the Remote state, an account of the
+ * authenticated domain.  0, or -1 with *err.
+ */
+static int
+msg_from(struct session *s, const char *from, const char **err)
+{
+	struct imid	 id;
+	char		 acct[IPC_ACCOUNT_MAX];
+
+	if (from == NULL)
+		return (0);
+	if (s->state != STATE_REMOTE) {
+		*err = "only for a remote domain";
+		return (-1);
+	}
+	if (strlen(from) >= IPC_ACCOUNT_MAX ||
+	    imid_parse(from, &id, err) == -1)
+		return (-1);
+	if (id.shared[0] != '\0' || id.folder[0] != '\0' ||
+	    id.mailbox[0] != '\0' || id.message[0] != '\0' ||
+	    id.options[0] != '\0' ||
+	    imid_account(&id, acct, sizeof(acct)) == -1 ||
+	    strcmp(acct, from) != 0) {
+		*err = "not a plain account";
+		return (-1);
+	}
+	if (strcasecmp(id.domain, s->remote) != 0) {
+		*err = "not in the authenticated domain";
+		return (-1);
+	}
+	return (0);
 }
 
 static void
@@ -220,6 +300,14 @@ msg_rcpt_next(struct session *s)
 {
 	struct ipc_rcpt_check	 rc;
 
+	/* Remote recipients are checked by their own domain. */
+	while (s->msg->rcur < s->msg->nrcpt &&
+	    s->msg->rcpts[s->msg->rcur].remote)
+		s->msg->rcur++;
+	if (s->msg->rcur == s->msg->nrcpt) {
+		msg_create(s);
+		return;
+	}
 	memset(&rc, 0, sizeof(rc));
 	(void)strlcpy(rc.account, s->msg->rcpts[s->msg->rcur].account,
 	    sizeof(rc.account));
@@ -232,7 +320,6 @@ void
 msg_rcpt_result(struct session *s, const struct ipc_rcpt_result *rr)
 {
 	struct message		*m = s->msg;
-	struct ipc_msg_create	 mc;
 
 	if (m == NULL || m->state != MSG_RCPT)
 		fatalx("%s: no recipient check pending", __func__);
@@ -246,13 +333,42 @@ msg_rcpt_result(struct session *s, const struct ipc_rcpt_result *rr)
 		msg_free(s);
 		return;
 	}
-	if (++m->rcur < m->nrcpt) {
-		msg_rcpt_next(s);
+	/* Blocked senders (draft 3.10): msg_block_result goes on. */
+	set_block_check(s, m->rcpts[m->rcur].account, m->sender);
+}
+
+void
+msg_block_result(struct session *s, int result, int by)
+{
+	struct message		*m = s->msg;
+
+	if (m == NULL || m->state != MSG_RCPT)
+		fatalx("%s: no recipient check pending", __func__);
+	if (result == IPC_FAIL) {
+		msg_refuse(s, m, by == BLOCK_BY_USER ? 424 : 423,
+		    m->rcpts[m->rcur].imid, by == BLOCK_BY_USER ?
+		    "recipient does not accept messages from this sender." :
+		    "sender refused by this server.");
 		return;
 	}
+	if (result != IPC_OK) {
+		session_reply(s, 700, 0, "Internal error, try again later.");
+		msg_free(s);
+		return;
+	}
+	++m->rcur;
+	msg_rcpt_next(s);
+}
+
+/* Every recipient is checked: asks the queue for a spool file. */
+static void
+msg_create(struct session *s)
+{
+	struct ipc_msg_create	 mc;
+
 	memset(&mc, 0, sizeof(mc));
 	mc.reqid = session_reqid(s);
-	m->state = MSG_CREATE;
+	s->msg->state = MSG_CREATE;
 	net_compose(env->queue, IMSG_QUEUE_MSG_CREATE, &mc, sizeof(mc));
 	session_wait(s, WAIT_CREATE, mc.reqid);
 }
@@ -334,6 +450,7 @@ msg_free(struct session *s)
 		    sizeof(ref));
 	}
 	free(m->rcpts);
+	free(m->trace);
 	free(m);
 	s->msg = NULL;
 }
@@ -482,7 +599,7 @@ msg_data(struct session *s, const struct cmd *c)
 		goto refused;
 	}
 	if (a.havelen && !a.base64 &&
-	    a.len > env->conf.max_message_size - m->size) {
+	    a.len > m->max_size - m->size) {
 		session_reply(s, 432, 0, "Message too large.");
 		session_close(s, "message-too-large");
 		return;
@@ -502,6 +619,15 @@ msg_data(struct session *s, const struct cmd *c)
 		goto refused;
 	}
 	p->meta = strcmp(p->type, MSG_META_TYPE) == 0;
+	/* The relay trace (trace.h) comes only from a remote domain. */
+	if ((p->trace = strcmp(p->type, TRACE_TYPE) == 0)) {
+		if (s->state != STATE_REMOTE) {
+			session_reply(s, 434, 0, "Bad metadata part: "
+			    "reserved type.");
+			goto refused;
+		}
+		p->meta = 1;	/* kept in memory like the metadata */
+	}
 	if (p->meta && (p->metabuf = malloc(MSG_META_MAX)) == NULL) {
 		log_warn("data");
 		session_reply(s, 700, 0, "Internal error, try again later.");
@@ -523,6 +649,15 @@ msg_data(struct session *s, const struct cmd *c)
 	p->base64 = a.base64;
 	p->content = a.content;
 	(void)strlcpy(p->id, s->cmdid != NULL ? s->cmdid : "", sizeof(p->id));
+	/* COMPRESSION=GZIP: the data is one gzip member (set.h). */
+	if (set_compression(s) == SET_COMP_GZIP &&
+	    (p->zin = zlit_inflate_new(m->max_size - m->size)) == NULL) {
+		log_warn("data");
+		session_reply(s, 700, 0, "Internal error, try again later.");
+		if (part_drop(s) == 0)
+			goto refused;
+		return;
+	}
 	session_reply(s, 271, 0, "%s Saving part.", p->name);
 	if (a.havelen)
 		session_literal(s, a.len);
@@ -544,6 +679,7 @@ part_reset(struct session *s)
 		sodium_memzero(p->metabuf, MSG_META_MAX);
 		free(p->metabuf);
 	}
+	zlit_free(p->zin);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -566,14 +702,50 @@ part_drop(struct session *s)
 	return (0);
 }
 
-/* Decoded octets of the current part. */
+/* zlit_inflate's output: 1 stops inflating (the part is given up). */
+static int
+part_inflated(void *arg, const void *buf, size_t len)
+{
+	struct session	*s = arg;
+
+	part_store(s, buf, len);
+	return (s->part.discard || s->closing);
+}
+
+/*
+ * Decoded octets of the current part; with COMPRESSION=GZIP inflated
+ * first.  A bomb ends at the message's size limit: 432, as for any
+ * message too large.
+ */
 static void
 part_write(struct session *s, const void *buf, size_t len)
 {
 	struct part	*p = &s->part;
+	int		 r;
+
+	if (p->zin == NULL) {
+		part_store(s, buf, len);
+		return;
+	}
+	if (p->badz)
+		return;
+	r = zlit_inflate(p->zin, buf, len, part_inflated, s);
+	if (r == ZLIT_TOOBIG) {
+		session_replyid(s, p->id, 432, 0, "Message too large.");
+		session_close(s, "message-too-large");
+		p->discard = 1;
+	} else if (r != ZLIT_OK)
+		p->badz = 1;
+}
+
+/* Octets of the current part as stored. */
+static void
+part_store(struct session *s, const void *buf, size_t len)
+{
+	struct part	*p = &s->part;
 	struct message	*m = s->msg;
 
-	if (len > env->conf.max_message_size - m->size) {
+	if (len > m->max_size - m->size) {
 		session_replyid(s, p->id, 432, 0, "Message too large.");
 		session_close(s, "message-too-large");
 		p->discard = 1;
@@ -711,6 +883,21 @@ msg_part_end(struct session *s)
 		part_reset(s);
 		return;
 	}
+	if (p->zin != NULL &&
+	    (p->badz || zlit_inflate_end(p->zin) != ZLIT_OK)) {
+		if (part_drop(s) == 0)
+			session_replyid(s, p->id, 436, 0,
+			    "%s: invalid gzip data.", p->name);
+		part_reset(s);
+		return;
+	}
+	if (p->trace && !p->metaover) {
+		/* Not a part of the message: kept aside (relay_trace.c). */
+		if (part_drop(s) == 0)
+			trace_part_end(s);
+		part_reset(s);
+		return;
+	}
 	if (p->meta) {
 		if (p->metaover)
 			why = "part too large";
@@ -834,7 +1021,8 @@ msg_done(struct session *s, const struct cmd *c)
 		session_reply(s, 433, 0, "Empty message.");
 		return;
 	}
-	if (spool_w_finish(&m->sw) == -1) {
+	if ((s->state == STATE_REMOTE && trace_finish(s) == -1) ||
+	    spool_w_finish(&m->sw) == -1) {
 		log_warn("spool %s", m->uuid);
 		session_reply(s, 720, 0,
 		    "Cannot queue the message now, try again later.");
@@ -857,9 +1045,13 @@ msg_done(struct session *s, const struct cmd *c)
 		net_compose(env->queue, IMSG_QUEUE_MSG_RCPT, &mr, sizeof(mr));
 	}
 	(void)strlcpy(mc.uuid, m->uuid, sizeof(mc.uuid));
-	(void)strlcpy(mc.sender, s->account, sizeof(mc.sender));
+	(void)strlcpy(mc.sender, m->sender, sizeof(mc.sender));
 	(void)strlcpy(mc.peer, s->addr, sizeof(mc.peer));
 	mc.flags = m->flags;
+	/* A relayed bounce is never bounced again (immp(7) RELAY). */
+	if (s->state == STATE_REMOTE &&
+	    strncasecmp(m->sender, "mailer-daemon@", 14) == 0)
+		mc.flags |= MSGF_BOUNCE;
 	mc.nrcpt = m->nrcpt;
 	mc.size = m->sw.off;
 	m->state = MSG_COMMIT;

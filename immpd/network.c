@@ -1,7 +1,8 @@
 /*
  * The network process (DESIGN §3): immpd re-executed as "immpd -X
  * network".  It owns the listening sockets and every IMMP session, and
- * talks to the parent (fd 3), immp-queue (fd 4) and immp-lookup (fd 5).
+ * talks to the parent (fd 3), immp-queue (fd 4), immp-lookup (fd 5) and
+ * immp-deliver (fd 6, mailbox access: mbox.h).
  *
  * Start-up order matters: the configuration, certificates and keys are
  * read and the TLS server contexts fully configured before
@@ -26,15 +27,23 @@
 #include <tls.h>
 
 #include "conf.h"
+#include "control.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_ctl.h"
+#include "ipc_mbox.h"
 #include "log.h"
+#include "mbox.h"
+#include "ipc_relay.h"
+#include "outbound.h"
 #include "sandbox.h"
 #include "session.h"
+#include "set.h"
 
 #define ACCEPT_PAUSE	1	/* seconds without accept after EMFILE */
 
 struct netenv	*env;
+static int	 accept_paused;		/* immpctl pause accept */
 
 static void	 listeners_init(void);
 static void	 listener_tls(struct listener *);
@@ -45,9 +54,11 @@ static void	 accept_resume(int, short, void *);
 static void	 parent_dispatch(struct imsgev *, struct imsg *, void *);
 static void	 queue_dispatch(struct imsgev *, struct imsg *, void *);
 static void	 lookup_dispatch(struct imsgev *, struct imsg *, void *);
+static void	 deliver_dispatch(struct imsgev *, struct imsg *, void *);
 static void	 channel_closed(struct imsgev *, void *);
 static struct session *session_expect(uint64_t, enum session_wait);
 static void	 network_sigterm(int, short, void *);
+static void	 net_reload(int);
 
 void
 network_main(const char *conffile, int debug, int verbose, int unpriv)
@@ -76,6 +87,7 @@ network_main(const char *conffile, int debug, int verbose, int unpriv)
 	if (tls_init() == -1)
 		fatalx("tls_init");
 	listeners_init();
+	outbound_init();
 
 	if ((env->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -85,7 +97,10 @@ network_main(const char *conffile, int debug, int verbose, int unpriv)
 	    channel_closed, "queue");
 	env->lookup = imsgev_new(env->base, IPC_FD_PEER2, lookup_dispatch,
 	    channel_closed, "lookup");
-	if (env->parent == NULL || env->queue == NULL || env->lookup == NULL)
+	env->deliver = imsgev_new(env->base, IPC_FD_NET_DELIVER,
+	    deliver_dispatch, channel_closed, "deliver");
+	if (env->parent == NULL || env->queue == NULL || env->lookup == NULL ||
+	    env->deliver == NULL)
 		fatalx("imsgev_new");
 	if ((env->accept_pause = evtimer_new(env->base, accept_resume,
 	    NULL)) == NULL ||
@@ -97,6 +112,7 @@ network_main(const char *conffile, int debug, int verbose, int unpriv)
 		    env->listeners[i].fd, EV_READ | EV_PERSIST,
 		    listener_accept, &env->listeners[i])) == NULL)
 			fatalx("event_new");
+	control_init(env->base, unpriv);
 
 	sandbox_drop(SANDBOX_NETWORK, unpriv ? NULL : env->conf.user,
 	    unpriv ? NULL : env->conf.chroot_dir);
@@ -250,7 +266,21 @@ listeners_enable(int on)
 static void
 accept_resume(int fd, short ev, void *arg)
 {
-	listeners_enable(1);
+	if (!accept_paused)
+		listeners_enable(1);
+}
+
+void
+net_accept_pause(int on)
+{
+	accept_paused = on;
+	listeners_enable(!on);
+}
+
+int
+net_accept_paused(void)
+{
+	return accept_paused;
 }
 
 static void
@@ -283,7 +313,8 @@ listener_accept(int fd, short ev, void *arg)
 			return;
 		}
 	}
-	session_accept(l, s, (struct sockaddr *)&ss);
+	control_connection();
+	limit_accept(l, s, (struct sockaddr *)&ss);	/* limit.c */
 }
 
 /*
@@ -314,9 +345,18 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
 	int	*verbose;
 
+	if (imsg->hdr.type == IMSG_CTL_RELOAD_CONF) {
+		ipc_payload(imsg, 0);
+		net_reload(imsg->fd);
+		return;
+	}
 	if (imsg->fd != -1)
 		fatalx("parent: unexpected descriptor");
 	switch (imsg->hdr.type) {
+	case IMSG_CTL_LINE:
+	case IMSG_CTL_END:
+		control_imsg(imsg, "parent");
+		break;
 	case IMSG_CTL_SHUTDOWN:
 		log_debug("shutdown requested");
 		session_shutdown();
@@ -337,10 +377,24 @@ lookup_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	struct ipc_auth_result		*ar;
 	struct ipc_rcpt_result		*rr;
 	struct ipc_key_result		*kr;
+	struct ipc_cookie_result	*cr;
 	struct session			*s;
 
 	if (imsg->fd != -1)
 		fatalx("lookup: unexpected descriptor");
+	/* Relay (ipc_relay.h): outbound sessions and AUTH VERIFY. */
+	if (outbound_lookup_imsg(imsg))
+		return;
+	if (set_lookup_imsg(imsg))
+		return;		/* SET GLOBAL, blocking (set.c) */
+	if (imsg->hdr.type == IMSG_RELAY_COOKIE_RESULT) {
+		cr = ipc_payload(imsg, sizeof(*cr));
+		if ((s = session_expect(cr->reqid, WAIT_VERIFY)) == NULL)
+			return;
+		auth_verify_result(s, cr->result);
+		session_kick(s);
+		return;
+	}
 	switch (imsg->hdr.type) {
 	case IMSG_LKA_AUTH_CHALLENGE:
 		ch = ipc_payload(imsg, sizeof(*ch));
@@ -374,6 +428,10 @@ lookup_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 			return;
 		key_result(s, kr);
 		break;
+	case IMSG_CTL_LINE:
+	case IMSG_CTL_END:
+		control_imsg(imsg, "lookup");
+		return;
 	default:
 		fatalx("lookup: unexpected imsg %u", imsg->hdr.type);
 	}
@@ -387,6 +445,8 @@ queue_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	struct ipc_msg_committed	*mc;
 	struct session			*s;
 
+	if (outbound_queue_imsg(imsg))
+		return;		/* relay (outbound.c) */
 	switch (imsg->hdr.type) {
 	case IMSG_QUEUE_MSG_CREATED:
 		cr = ipc_payload(imsg, sizeof(*cr));
@@ -408,10 +468,76 @@ queue_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 			return;
 		msg_committed(s, mc);
 		break;
+	case IMSG_CTL_LINE:
+	case IMSG_CTL_END:
+		control_imsg(imsg, "queue");
+		return;
 	default:
 		fatalx("queue: unexpected imsg %u", imsg->hdr.type);
 	}
 	session_kick(s);
+}
+
+/* Mailbox access: answers and change events (ipc_mbox.h, mbox.h). */
+static void
+deliver_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
+{
+	struct ipc_mbox_res	*res;
+	struct ipc_mbox_event	*ev;
+	struct session		*s;
+
+	switch (imsg->hdr.type) {
+	case IMSG_MBOX_RESULT:
+		res = ipc_payload(imsg, sizeof(*res));
+		if (!ipc_check_str(res->text, sizeof(res->text)))
+			fatalx("deliver: bad mbox result");
+		if ((s = session_expect(res->reqid, WAIT_MBOX)) == NULL) {
+			if (imsg->fd != -1)
+				close(imsg->fd);
+			return;
+		}
+		mbox_result(s, res, imsg->fd);
+		session_kick(s);
+		break;
+	case IMSG_MBOX_EVENT:
+		if (imsg->fd != -1)
+			fatalx("deliver: unexpected descriptor");
+		ev = ipc_payload(imsg, sizeof(*ev));
+		if (!ipc_check_str(ev->mailbox, sizeof(ev->mailbox)) ||
+		    !ipc_check_str(ev->folder, sizeof(ev->folder)) ||
+		    !ipc_check_str(ev->uuid, sizeof(ev->uuid)) ||
+		    !ipc_check_str(ev->text, sizeof(ev->text)))
+			fatalx("deliver: bad mbox event");
+		mbox_event(ev);
+		break;
+	default:
+		fatalx("deliver: unexpected imsg %u", imsg->hdr.type);
+	}
+}
+
+/*
+ * A new configuration from the parent (ipc_ctl.h): the parent parsed
+ * the same octets, so a failure here is logged and the running settings
+ * stay.  Sessions read the settings when they use them; a message being
+ * received keeps the size limit it started with (message.c).
+ */
+static void
+net_reload(int fd)
+{
+	struct immpd_conf	 nc;
+
+	if (fd == -1)
+		fatalx("parent: reload without a descriptor");
+	if (conf_parse_fd(fd, env->conf.path, &nc) == -1) {
+		log_warnx("reload: cannot parse the new configuration, "
+		    "keeping the running one");
+		close(fd);
+		return;
+	}
+	close(fd);
+	(void)conf_reload(&env->conf, &nc, NULL, 0);
+	conf_clear(&nc);
+	log_debug("reload: configuration applied");
 }
 
 static void

@@ -35,8 +35,10 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "mbox.h"
 #include "reply.h"
 #include "session.h"
+#include "set.h"
 
 #define IO_CHUNK		16384	/* octets per read/write call */
 #define IO_ROUNDS		16	/* reads per wake-up before yielding */
@@ -90,10 +92,14 @@ static const struct {
 	{ "UPGRADE",	NULL,		1, cmd_upgrade },
 	{ "AUTH",	"SECRET",	0, auth_secret },
 	{ "AUTH",	"RESPONSE",	0, auth_response },
+	{ "AUTH",	"COOKIE",	0, auth_cookie },
+	{ "AUTH",	"VERIFY",	0, auth_verify },
 	{ "AUTH",	NULL,		0, cmd_auth_other },
 	{ "DELIVER",	NULL,		0, msg_deliver },
 	{ "DONE",	NULL,		0, msg_done },
 	{ "KEY",	NULL,		0, key_cmd },
+	{ "MBOX",	NULL,		0, mbox_cmd },
+	{ "SET",	NULL,		0, set_cmd },
 };
 
 static int
@@ -211,6 +217,7 @@ session_free(struct session *s)
 	log_info("session close id=%016" PRIx64 " reason=%s", s->id,
 	    s->reason != NULL ? s->reason : "unknown");
 	msg_free(s);
+	mbox_free(s);
 	free(s->cmds);
 	if (s->tls != NULL) {
 		if (!s->lingering)
@@ -238,6 +245,15 @@ session_shutdown(void)
 		s->reason = "shutdown";
 		session_free(s);
 	}
+}
+
+void
+session_foreach(void (*fn)(struct session *, void *), void *arg)
+{
+	struct session	*s, *next;
+
+	RB_FOREACH_SAFE(s, session_tree, &sessions, next)
+		fn(s, arg);
 }
 
 void
@@ -412,7 +428,8 @@ session_timeout(int fd, short ev, void *arg)
 		session_free(s);
 		return;
 	}
-	if (s->io == IO_HANDSHAKE || s->upgrading) {
+	/* No 730 inside a streamed answer: it would corrupt it. */
+	if (s->io == IO_HANDSHAKE || s->upgrading || mbox_streaming(s)) {
 		s->reason = "timeout";
 		session_free(s);
 		return;
@@ -428,7 +445,7 @@ static int
 session_busy(struct session *s)
 {
 	return (s->closing || s->upgrading || s->io == IO_HANDSHAKE ||
-	    s->wait != WAIT_NONE ||
+	    s->wait != WAIT_NONE || mbox_streaming(s) ||
 	    evbuffer_get_length(s->out) >= SESSION_OUT_HIWAT);
 }
 
@@ -474,8 +491,16 @@ session_io(struct session *s)
 				continue;
 			}
 		}
-		if (!session_readable(s))
-			break;
+		if (!session_readable(s)) {
+			/* A streamed MBOX answer goes on while it drains. */
+			if (!mbox_wants_more(s))
+				break;
+			if (rounds++ == IO_ROUNDS) {
+				mbox_pump(s);	/* the write event resumes */
+				break;
+			}
+			continue;
+		}
 		if (rounds++ == IO_ROUNDS) {
 			/* Let other sessions run; TLS may hold data. */
 			event_active(s->rev, EV_READ, 1);
@@ -707,6 +732,7 @@ session_linger(struct session *s)
 static void
 session_process(struct session *s)
 {
+	mbox_pump(s);
 	while (!session_busy(s)) {
 		if (s->curcmd < s->ncmds) {
 			s->curcmd++;
@@ -910,6 +936,8 @@ cmd_quit(struct session *s, const struct cmd *c)
 		session_reply(s, 400, 0, "Syntax: QUIT.");
 		return;
 	}
+	if (mbox_quit(s))
+		return;		/* FETCH +DELETE: expunge first, then 201 */
 	session_reply(s, 201, 0, "Bye.");
 	session_close(s, "quit");
 }

@@ -29,6 +29,8 @@ struct event;
 struct event_base;
 struct evbuffer;
 struct imsgev;
+struct mbox_state;
+struct zlit;
 struct sockaddr;
 struct tls;
 
@@ -60,6 +62,7 @@ struct netenv {
 	struct imsgev		*parent;
 	struct imsgev		*queue;
 	struct imsgev		*lookup;
+	struct imsgev		*deliver;	/* mailbox access (mbox.c) */
 	struct listener		*listeners;
 	size_t			 nlisteners;
 	uint32_t		 nsessions;
@@ -72,6 +75,7 @@ enum session_state {
 	STATE_UNENCRYPTED,	/* before UPGRADE */
 	STATE_UNAUTH,		/* TLS, no AUTH yet */
 	STATE_LOCAL,		/* AUTH SECRET accepted */
+	STATE_REMOTE,		/* AUTH COOKIE accepted (relay) */
 };
 
 /* Transport state. */
@@ -97,6 +101,11 @@ enum session_wait {
 	WAIT_CREATE,		/* IMSG_QUEUE_MSG_CREATED */
 	WAIT_COMMIT,		/* IMSG_QUEUE_MSG_COMMITTED */
 	WAIT_KEY,		/* IMSG_LKA_KEY_RESULT */
+	WAIT_COOKIE,		/* AUTH COOKIE call-back (outbound.c) */
+	WAIT_VERIFY,		/* IMSG_RELAY_COOKIE_RESULT */
+	WAIT_MBOX,		/* IMSG_MBOX_RESULT */
+	WAIT_SET,		/* IMSG_SET_RESULT (set.c) */
+	WAIT_BLOCK,		/* IMSG_BLOCK_MSG_RESULT (set.c) */
 };
 
 /* The DATA block being received (also when it is only discarded). */
@@ -105,10 +114,13 @@ struct part {
 	int		 discard;	/* refused: swallow data, no reply */
 	int		 base64;	/* +BASE64 */
 	int		 meta;		/* text/rfc822-headers, in memory */
+	int		 trace;		/* relay trace (trace.h), in memory */
 	int		 content;	/* +CONTENT */
 	int		 bad64;		/* invalid base64 seen */
 	int		 failed;	/* spool write error */
 	int		 padded;	/* a group with '=' was decoded */
+	struct zlit	*zin;		/* COMPRESSION=GZIP inflater (set.h) */
+	int		 badz;		/* invalid gzip data */
 	char		 id[CMD_MAXID + 1];	/* pipeline id of the DATA */
 	char		 name[SPOOL_NAME_MAX];
 	char		 type[SPOOL_TYPE_MAX];
@@ -125,6 +137,7 @@ struct rcpt {
 	char		 imid[MSG_IMID_MAX];	/* as the client wrote it */
 	char		 account[IPC_ACCOUNT_MAX];
 	char		 folder[IPC_FOLDER_MAX];
+	int		 remote;	/* not a local domain: relay */
 };
 
 enum msg_state {
@@ -145,8 +158,12 @@ struct message {
 	int		 fd;		/* spool file, -1 before CREATED */
 	struct spool_writer sw;
 	uint64_t	 size;		/* decoded octets of all parts */
+	uint64_t	 max_size;	/* max-message-size at DELIVER TO */
 	int		 nparts;
 	int		 has_meta;	/* a metadata part was saved */
+	char		 sender[IPC_ACCOUNT_MAX];	/* FROM, Remote state */
+	char		*trace;		/* hops received (trace.h) */
+	size_t		 tracelen;
 };
 
 struct session {
@@ -200,16 +217,26 @@ struct session {
 	uint64_t		 auth_reqid;
 	char			 auth_account[IPC_ACCOUNT_MAX];
 	char			 account[IPC_ACCOUNT_MAX];	/* once LOCAL */
+	char			 remote[IPC_DOMAIN_MAX];	/* once REMOTE */
 
 	struct message		*msg;
+	struct mbox_state	*mbox;		/* mbox_stream.c, or NULL */
+
+	/* SET (set.c, set.h) */
+	int			 set_comp;	/* SET_COMP_* */
+	int			 set_notify;	/* SET_NOTIFY_* */
+	int			 set_op;	/* ipc_set_op awaiting lookup */
+	int			 set_name;	/* its set_name */
+	uint32_t		 set_nitems;	/* block entries listed */
 };
 
 /* network.c */
 
 /*
- * network_main: the network process (immpd -X network).  fds 3, 4, 5 are
- * the parent, queue and lookup channels, fds 6.. the listening sockets
- * in the order of the "listen" lines.  Never returns.
+ * network_main: the network process (immpd -X network).  fds 3, 4, 5, 6
+ * are the parent, queue, lookup and deliver channels, fd 7 the control
+ * socket, fds 8.. the listening sockets in the order of the "listen"
+ * lines (ipc.h).  Never returns.
  */
 __attribute__((noreturn))
 void	 network_main(const char *conffile, int debug, int verbose,
@@ -298,6 +325,12 @@ void	 session_skip_rest(struct session *);
 /* session_shutdown: frees every session (process exit). */
 void	 session_shutdown(void);
 
+/*
+ * session_foreach: calls fn(s, arg) for every live session; fn may free
+ * the session it is given (session_kick), no other.
+ */
+void	 session_foreach(void (*fn)(struct session *, void *), void *arg);
+
 /* auth.c -- AUTH SECRET, DESIGN §5, immp(7) AUTH SECRET. */
 
 /* auth_secret: "AUTH SECRET <account> [<device>]": asks lookup. */
@@ -335,8 +368,63 @@ void	 msg_created(struct session *, const struct ipc_msg_created *, int fd);
 void	 msg_orphan_created(const struct ipc_msg_created *, int fd);
 /* msg_committed: queue's answer to MSG_COMMIT: 273 or 720. */
 void	 msg_committed(struct session *, const struct ipc_msg_committed *);
+/*
+ * msg_block_result: lookup's answer to set_block_check for the
+ * recipient being checked: result IPC_OK goes on, IPC_FAIL refuses the
+ * recipient (423 for a server table, 424 for the recipient's own list,
+ * by is BLOCK_BY_*), anything else 700.
+ */
+void	 msg_block_result(struct session *, int result, int by);
 /* msg_free: drops the open message and part (rollback if created). */
 void	 msg_free(struct session *);
+
+/* cookie_cmd.c -- AUTH COOKIE / AUTH VERIFY, DESIGN §5, immp(7). */
+
+/*
+ * auth_cookie: "AUTH COOKIE <issuer> <cookie>" (Unauthenticated state):
+ * 301, then the call-back (outbound_callback, WAIT_COOKIE); 4xx for bad
+ * arguments.
+ */
+void	 auth_cookie(struct session *, const struct cmd *);
+/*
+ * cookie_callback_done: the call-back for the session owning reqid
+ * ended: IPC_OK gives 210 and the Remote state, anything else 413 and
+ * the session is closed.  A session that is gone is ignored.
+ */
+void	 cookie_callback_done(uint64_t reqid, int result);
+/*
+ * auth_verify: "AUTH VERIFY <receiver> <issuer> <nonce> <cookie>" (any
+ * state after TLS): asks immp-lookup (WAIT_VERIFY).
+ */
+void	 auth_verify(struct session *, const struct cmd *);
+/* auth_verify_result: lookup's answer: 211 valid or 412 invalid. */
+void	 auth_verify_result(struct session *, int result);
+/*
+ * cookie_args_parse: the hostile-input check shared by both commands:
+ * domain (imid_domain_valid, at most IPC_DOMAIN_MAX - 1 octets) into
+ * dom (lower case, IPC_DOMAIN_MAX), and base64 text of exactly
+ * IPC_COOKIE_LEN octets into cookie.  0, or -1 with *err a static
+ * reason.
+ */
+int	 cookie_args_parse(const char *domain, const char *b64, char *dom,
+	    uint8_t *cookie, const char **err);
+
+/* relay_trace.c -- the relay trace, draft 5.1, immp(7) RELAY. */
+
+/*
+ * trace_part_end: the trace part just received (in s->part.metabuf,
+ * already taken out of the spool file): checked (trace.h grammar, at most TRACE_MAX_HOPS - 1 hops, none of
+ * our domains in it: else a loop) and kept in the message; 272, 434
+ * (malformed) or 435 (loop: the message is dropped).  Only called in
+ * the Remote state (a local client gets 434 at DATA).
+ */
+void	 trace_part_end(struct session *);
+/*
+ * trace_finish: at DONE in the Remote state, writes the trace part
+ * (the hops received plus this one) as the last part of the spool
+ * file.  0, or -1 (spool write error, logged).
+ */
+int	 trace_finish(struct session *);
 
 /* key_cmd.c -- KEY REQUEST, draft 6.1, immp(7) KEY REQUEST. */
 

@@ -4,7 +4,9 @@
 PKGS="build-essential pkg-config byacc libtls-dev libevent-dev libdb-dev
 libbsd-dev libsodium-dev libseccomp-dev zlib1g-dev libjansson-dev
 libcmocka-dev python3 python3-pytest openssl mandoc
-clang-14 libclang-rt-14-dev"
+libc-ares-dev libssl-dev
+libgmime-3.0-dev
+clang-14 libclang-rt-14-dev mblaze"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

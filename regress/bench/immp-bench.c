@@ -3,7 +3,9 @@
  * connect, upgrade to TLS, authenticate once and deliver M messages of
  * S octets each; prints accepted/s, delivered/s (by watching the
  * recipient's Maildir new/ directory) and the p50/p99 acceptance
- * latency (DELIVER TO sent -> 273 read).  The rates count from the
+ * latency (DELIVER TO sent -> 273 read); with -A also the latency
+ * from 273 to the file in the Maildir (for relay: the k-th arrival is
+ * matched with the k-th 273, see README).  The rates count from the
  * moment every session is logged in; the login (Argon2id in each
  * client) is timed on its own.  See regress/bench/README.
  */
@@ -38,6 +40,13 @@ struct bench {
 	int		 messages;
 	size_t		 size;
 	pthread_barrier_t ready;	/* all sessions logged in (or failed) */
+	/* -A: arrival times of the files in maildir_new */
+	int		 arrival;
+	int		 base;
+	volatile int	 stop;
+	double		*arrived;
+	int		 narrived;
+	int		 total;
 };
 
 struct worker {
@@ -45,6 +54,7 @@ struct worker {
 	struct bench	*b;
 	int		 index;
 	double		*latency;	/* seconds, one per message */
+	double		*acc_at;	/* time of each 273 (-A) */
 	int		 accepted;
 	int		 failed;
 };
@@ -108,7 +118,9 @@ worker_run(void *arg)
 			w->failed = b->messages - i;
 			break;
 		}
-		w->latency[w->accepted++] = now() - t0;
+		w->acc_at[w->accepted] = now();
+		w->latency[w->accepted] = w->acc_at[w->accepted] - t0;
+		w->accepted++;
 	}
 	free(part.data);
 	if (w->failed == 0)
@@ -133,6 +145,28 @@ count_files(const char *dir)
 	return n;
 }
 
+/* -A: notes when each new file shows up in maildir_new (5 ms polls). */
+static void *
+poller_run(void *arg)
+{
+	struct bench	*b = arg;
+	int		 last = b->base, n;
+	double		 t;
+
+	for (;;) {
+		n = count_files(b->maildir_new);
+		t = now();
+		while (last < n && b->narrived < b->total) {
+			b->arrived[b->narrived++] = t;
+			last++;
+		}
+		if (b->stop || b->narrived >= b->total)
+			break;
+		usleep(5000);
+	}
+	return NULL;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -147,7 +181,7 @@ usage(void)
 	fprintf(stderr, "usage: immp-bench -H host:port -u account -t rcpt "
 	    "[-P password-file] [-C cafile | -k]\n"
 	    "                  [-S servername] [-n sessions] [-m messages] "
-	    "[-s size] [-d maildir-new]\n");
+	    "[-s size] [-d maildir-new [-A]]\n");
 	exit(1);
 }
 
@@ -156,7 +190,8 @@ main(int argc, char *argv[])
 {
 	struct bench	 b;
 	struct worker	*w;
-	double		*all, t0, t1, t_acc, t_del = 0, wait_until;
+	double		*all, *accs, t0, t1, t_acc, t_del = 0, wait_until;
+	pthread_t	 poller;
 	char		 hostbuf[256], pwbuf[1024], *colon;
 	const char	*pwfile = NULL;
 	FILE		*fp;
@@ -167,8 +202,11 @@ main(int argc, char *argv[])
 	b.sessions = 8;
 	b.messages = 250;
 	b.size = 2048;
-	while ((ch = getopt(argc, argv, "C:d:H:km:n:P:s:S:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "AC:d:H:km:n:P:s:S:t:u:")) != -1) {
 		switch (ch) {
+		case 'A':
+			b.arrival = 1;
+			break;
 		case 'C':
 			b.cafile = optarg;
 			break;
@@ -235,11 +273,17 @@ main(int argc, char *argv[])
 		errx(1, "library initialisation failed");
 	if (b.maildir_new != NULL)
 		base = count_files(b.maildir_new);
+	if (b.arrival && b.maildir_new == NULL)
+		usage();
 
 	total = b.sessions * b.messages;
 	if ((w = calloc(b.sessions, sizeof(*w))) == NULL ||
-	    (all = calloc(total, sizeof(double))) == NULL)
+	    (all = calloc(total, sizeof(double))) == NULL ||
+	    (accs = calloc(total, sizeof(double))) == NULL ||
+	    (b.arrived = calloc(total, sizeof(double))) == NULL)
 		err(1, NULL);
+	b.base = base;
+	b.total = total;
 	if (pthread_barrier_init(&b.ready, NULL, b.sessions + 1) != 0)
 		errx(1, "pthread_barrier_init failed");
 	t0 = now();
@@ -247,19 +291,24 @@ main(int argc, char *argv[])
 		w[i].b = &b;
 		w[i].index = i;
 		w[i].latency = all + (size_t)i * b.messages;
+		w[i].acc_at = accs + (size_t)i * b.messages;
 		if (pthread_create(&w[i].thread, NULL, worker_run, &w[i]) != 0)
 			errx(1, "pthread_create failed");
 	}
 	pthread_barrier_wait(&b.ready);
 	t1 = now();
+	if (b.arrival && pthread_create(&poller, NULL, poller_run, &b) != 0)
+		errx(1, "pthread_create failed");
 	for (i = 0; i < b.sessions; i++)
 		pthread_join(w[i].thread, NULL);
 	t_acc = now() - t1;
 
 	/* compact the latencies */
 	for (i = 0, n = 0; i < b.sessions; i++) {
-		for (j = 0; j < w[i].accepted; j++)
+		for (j = 0; j < w[i].accepted; j++) {
+			accs[n] = w[i].acc_at[j];
 			all[n++] = w[i].latency[j];
+		}
 		accepted += w[i].accepted;
 		failed += w[i].failed;
 	}
@@ -274,6 +323,10 @@ main(int argc, char *argv[])
 			usleep(20000);
 		}
 		t_del = now() - t1;
+	}
+	if (b.arrival) {
+		b.stop = 1;
+		pthread_join(poller, NULL);
 	}
 
 	printf("sessions %d, messages %d x %zu octets, accepted %d, "
@@ -290,7 +343,21 @@ main(int argc, char *argv[])
 		    all[(accepted - 1) / 2] * 1e3,
 		    all[(size_t)((accepted - 1) * 0.99)] * 1e3,
 		    all[accepted - 1] * 1e3);
+	if (b.arrival && accepted > 0 && b.narrived > 0) {
+		/* k-th 273 with the k-th arrival (FIFO approximation). */
+		qsort(accs, accepted, sizeof(double), cmp_double);
+		n = b.narrived < accepted ? b.narrived : accepted;
+		for (i = 0; i < n; i++)
+			accs[i] = b.arrived[i] - accs[i];
+		qsort(accs, n, sizeof(double), cmp_double);
+		printf("273->file   p50 %.1f ms, p99 %.1f ms, max %.1f ms "
+		    "(%d files)\n", accs[(n - 1) / 2] * 1e3,
+		    accs[(size_t)((n - 1) * 0.99)] * 1e3, accs[n - 1] * 1e3,
+		    n);
+	}
 	sodium_memzero(pwbuf, sizeof(pwbuf));
+	free(accs);
+	free(b.arrived);
 	free(all);
 	free(w);
 	return (failed > 0 || (b.maildir_new != NULL &&

@@ -53,6 +53,8 @@ maildir "$mail/%{user}/Maildir"
 queue "$spool"
 control-socket "$tmp/immpd.sock"
 max-sessions 4096
+limit connections 0 per 1m
+limit messages 0 per 1m
 EOC
 openssl rand -base64 12 >"$tmp/password"
 for u in bench sink; do

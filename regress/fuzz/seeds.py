@@ -10,6 +10,7 @@ kept; files this script writes are overwritten.  Run from anywhere:
 """
 
 import base64
+import gzip
 import struct
 from pathlib import Path
 
@@ -436,3 +437,86 @@ for name, (flag, text) in {
     "inconsistent-secret": (1, KF_SEC2.replace("DoQe/", "DoQf/")),
 }.items():
     put("fuzz_keyfile", name, bytes([flag]) + text.encode())
+
+# fuzz_auth: octet 0 bit 0 = a challenge is pending (AUTH RESPONSE), bit 1
+# = already authenticated; then one command line.
+NONCE = "q3Vh9PZ0kqXbYc1u2dEw4A=="
+PROOF = base64.b64encode(bytes(range(32))).decode()
+for name, (flag, line) in {
+    "secret": (0, "AUTH SECRET alice@demo.test"),
+    "secret-device": (0, 'AUTH SECRET alice@demo.test "laptop one"'),
+    "secret-upper": (0, "auth secret Alice@Demo.TEST"),
+    "secret-folder": (0, "AUTH SECRET alice/INBOX@demo.test"),
+    "secret-shared": (0, "AUTH SECRET helpdesk/alice@demo.test"),
+    "secret-no-at": (0, "AUTH SECRET alice"),
+    "secret-too-many": (0, "AUTH SECRET a@b.test dev extra"),
+    "secret-switch": (0, "AUTH SECRET a@b.test +X"),
+    "secret-long-device": (0, 'AUTH SECRET a@b.test "%s"' % ("d" * 300)),
+    "secret-again": (2, "AUTH SECRET alice@demo.test"),
+    "secret-pipelined": (0, "AS a1 AUTH SECRET bob@demo.test; AS a2 NOOP"),
+    "response": (1, "AUTH RESPONSE c=%s p=%s" % (NONCE, PROOF)),
+    "response-short-nonce": (1, "AUTH RESPONSE c=abc p=%s" % PROOF),
+    "response-long-nonce": (1, "AUTH RESPONSE c=%s p=%s" % ("A" * 49,
+                                                             PROOF)),
+    "response-bad-nonce": (1, "AUTH RESPONSE c=%s p=%s" % (
+        "A" * 15 + "!", PROOF)),
+    "response-short-proof": (1, "AUTH RESPONSE c=%s p=%s" % (
+        NONCE, base64.b64encode(b"x" * 31).decode())),
+    "response-bad-proof": (1, "AUTH RESPONSE c=%s p=%s" % (
+        NONCE, PROOF[:-2] + "!=")),
+    "response-swapped": (1, "AUTH RESPONSE p=%s c=%s" % (PROOF, NONCE)),
+    "response-none-pending": (0, "AUTH RESPONSE c=%s p=%s" % (NONCE,
+                                                               PROOF)),
+    "response-authenticated": (3, "AUTH RESPONSE c=%s p=%s" % (NONCE,
+                                                                PROOF)),
+}.items():
+    put("fuzz_auth", name, bytes([flag]) + line.encode())
+
+# fuzz_data: octet 0 = chunk size (bits 3-7), bit 0 Local (else Remote),
+# bit 1 not yet TLS, bit 2 message open; then the DATA line, LF, and
+# what follows it.
+OPEN = 5
+GZ = gzip.compress(b"hello, compressed world\n" * 40, mtime=0)
+B64 = base64.b64encode(b"hello, world\n" * 20).decode()
+for name, (flag, line, rest) in {
+    "literal": (OPEN, "DATA body.txt TYPE text/plain LENGTH 6",
+                b"hello\n"),
+    "literal-content": (OPEN | 8, "DATA NAME b TYPE text/plain LENGTH 5 "
+                        "+CONTENT", b"hello"),
+    "literal-short": (OPEN, "DATA x LENGTH 10", b"abc"),
+    "literal-zero": (OPEN, "DATA x LENGTH 0", b""),
+    "literal-huge": (OPEN, "DATA x LENGTH 99999999999999999999", b"a"),
+    "literal-overflow": (OPEN, "DATA x LENGTH 999999999999999999999",
+                         b"a"),
+    "literal-two-lengths": (OPEN, "DATA x LENGTH 1 LENGTH 1", b"a"),
+    "literal-b64": (OPEN | 16, "DATA x LENGTH %d +BASE64" % len(B64),
+                    B64.encode()),
+    "literal-b64-bad": (OPEN, "DATA x LENGTH 8 +BASE64", b"QUJD!!!!"),
+    "lines-b64": (OPEN, "DATA x TYPE image/png +BASE64",
+                  ("\r\n".join(B64[i:i + 76] for i in range(0, len(B64),
+                                                           76)) +
+                   "\r\n\r\n\r\n").encode()),
+    "lines-b64-pad-middle": (OPEN, "DATA x +BASE64",
+                             b"QQ==\r\nQUJD\r\n\r\n\r\n"),
+    "lines-b64-unfinished": (OPEN, "DATA x +BASE64", b"QUJ\r\n\r\n\r\n"),
+    "lines-b64-eof": (OPEN, "DATA x +BASE64", b"QUJD\r\n"),
+    "meta": (OPEN, "DATA m TYPE text/rfc822-headers LENGTH 15",
+             b"Subject: hi\n\n\n"[:15]),
+    "meta-bad": (OPEN, "DATA m TYPE text/rfc822-headers LENGTH 9",
+                 b"X-Evil: 1"),
+    "trace-local": (OPEN, "DATA t TYPE application/x-immp-trace LENGTH 1", b"a"),
+    "trace-remote": (4, "DATA t TYPE application/x-immp-trace LENGTH 1", b"a"),
+    "no-length": (OPEN, "DATA x TYPE text/plain", b""),
+    "no-message": (1, "DATA x LENGTH 1", b"a"),
+    "plain": (OPEN | 2, "DATA x LENGTH 1", b"a"),
+    "unknown-switch": (OPEN, "DATA x LENGTH 1 +BOGUS", b"a"),
+    "not-last": (OPEN, "DATA x LENGTH 1; NOOP", b"a"),
+    "bad-type": (OPEN, "DATA x TYPE nota/type/at/all LENGTH 1", b"a"),
+    "too-large": (OPEN, "DATA x LENGTH 70000", b"a" * 70000),
+    "pipelined": (OPEN, "AS d1 DATA x LENGTH 2", b"ok"),
+    "gzip-literal": (0x80 | OPEN, "DATA x LENGTH %d" % len(GZ), GZ),
+    "gzip-b64": (0x80 | OPEN, "DATA x +BASE64",
+                 base64.b64encode(GZ) + b"\r\n\r\n\r\n"),
+    "gzip-garbage": (0x80 | OPEN, "DATA x LENGTH 4", b"\x1f\x8b\x08\x00"),
+}.items():
+    put("fuzz_data", name, bytes([flag]) + line.encode() + b"\n" + rest)

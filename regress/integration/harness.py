@@ -113,11 +113,13 @@ class Daemon:
     """One immpd instance in directory base."""
 
     def __init__(self, base, cert, key, users=None, implicit_tls=False,
-                 extra_conf="", privsep=False, maildir_user=None):
+                 extra_conf="", privsep=False, maildir_user=None,
+                 domain=DOMAIN, port=None):
         self.base = Path(base)
+        self.domain = domain
         self.base.mkdir(parents=True, exist_ok=True)
         self.cert, self.key = Path(cert), Path(key)
-        self.port = free_port()
+        self.port = port or free_port()
         self.tls_port = free_port() if implicit_tls else None
         self.conf = self.base / "immpd.conf"
         self.mail = self.base / "mail"
@@ -134,7 +136,7 @@ class Daemon:
         self.users = {}
         lines = [
             "# integration test configuration",
-            'domain "%s"' % DOMAIN,
+            'domain "%s"' % domain,
             'listen on 127.0.0.1 port %d tls-cert "%s" tls-key "%s"' % (
                 self.port, self.cert, self.key),
         ]
@@ -381,3 +383,22 @@ def immp_uuid(r):
     m = ACCEPTED_RE.match(out)
     assert m, "unexpected output %r" % out
     return m.group(1)
+
+
+def run_immp_cmd(d, account, args, password=None, timeout=60, stdin=None):
+    """Runs build/immp against daemon d as account with the command
+    args (e.g. ["check", "/INBOX"]); returns the CompletedProcess
+    (stdout/stderr as bytes)."""
+    pwfile = d.base / ("password-" + account)
+    pwfile.write_text((password if password is not None
+                       else d.users[account]) + "\n")
+    os.chmod(pwfile, 0o600)
+    argv = [binary("immp"), "-H", "127.0.0.1:%d" % d.port, "-u", account,
+            "--password-file", str(pwfile), "--ca", str(d.cert)]
+    argv += list(args)
+    e = dict(os.environ)
+    e.pop("IMMP_PASSWORD", None)
+    e.pop("IMMP_ACCOUNT", None)
+    return subprocess.run(argv, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=e, timeout=timeout,
+                          input=stdin if stdin is not None else b"")

@@ -275,6 +275,80 @@ class Session:
         return uuid
 
 
+    # -- mailbox access (immp(7) MBOX, NOTIFICATIONS) --------------------
+    def read_exact(self, n):
+        """Exactly n raw octets (a literal) from the connection."""
+        while len(self.buf) < n:
+            chunk = self.sock.recv(max(65536, n - len(self.buf)))
+            if not chunk:
+                raise ConnectionError("connection closed inside a literal"
+                                      " (%d of %d octets)" % (
+                                          len(self.buf), n))
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def answer(self, pid=None):
+        """Reads the lines of one complete reply tagged pid (None: no
+        tag); notifications (1xx without a tag) met on the way go to
+        self.notes.  Returns the list of Reply lines."""
+        lines = []
+        while True:
+            r = self.reply()
+            if r.id is None and 150 <= r.code <= 153:
+                if lines:
+                    raise ProtocolError("notification inside a "
+                                        "multi-line reply: %r" % r.raw)
+                self.notes_list().append(r)
+                continue
+            if r.id != pid:
+                raise ProtocolError("reply for %r inside the answer to "
+                                    "%r: %r" % (r.id, pid, r.raw))
+            lines.append(r)
+            if not r.more:
+                return lines
+
+    def notes_list(self):
+        if not hasattr(self, "notes"):
+            self.notes = []
+        return self.notes
+
+    def mbox(self, args, pid=None):
+        """Sends "MBOX args" (with AS pid) and returns its reply lines."""
+        self.cmd(("AS %s " % pid if pid else "") + "MBOX " + args)
+        return self.answer(pid)
+
+    def literal(self, pid=None):
+        """Reads a reply that announces "LENGTH n" and its n octets;
+        returns (final Reply, bytes or None if it is an error)."""
+        r = self.answer(pid)[-1]
+        m = re.search(r" LENGTH ([0-9]+)$", r.text)
+        if r.code not in (250, 251) or m is None:
+            return r, None
+        return r, self.read_exact(int(m.group(1)))
+
+    def fetch(self, ref, extra="", pid=None):
+        """MBOX FETCH ref extra; returns (Reply, bytes or None)."""
+        self.cmd(("AS %s " % pid if pid else "") + "MBOX FETCH " + ref +
+                 (" " + extra if extra else ""))
+        return self.literal(pid)
+
+    def wait_note(self, timeout=10):
+        """The next notification line (waits up to timeout seconds)."""
+        notes = self.notes_list()
+        if notes:
+            return notes.pop(0)
+        old = self.sock.gettimeout()
+        self.sock.settimeout(timeout)
+        try:
+            r = self.reply()
+        finally:
+            self.sock.settimeout(old)
+        if r.id is not None or not 150 <= r.code <= 153:
+            raise ProtocolError("not a notification: %r" % r.raw)
+        return r
+
+
 def wait_for(pred, timeout=15.0, step=0.1):
     """Polls pred() until it returns a true value or timeout passes."""
     end = time.monotonic() + timeout

@@ -1,0 +1,26 @@
+/*
+ * immpctl(8) relay commands: the TLS pin store (immpd(8) PINS) and the
+ * domain secret of AUTH COOKIE (immp(7)).  Both work on the files
+ * directly, without the control socket.
+ */
+#ifndef IMMPCTL_PINS_H
+#define IMMPCTL_PINS_H
+
+/*
+ * cmd_pins: "show pins", "pin accept <domain> [<sha256 hex>]" (the
+ * given pin, or the last one seen that did not match), "pin clear
+ * <domain>" (the next contact pins again).  argv[0] is "show" or "pin".
+ * Returns the exit status.
+ */
+int	 cmd_pins(int argc, char *argv[]);
+
+/*
+ * cmd_secret: "secret generate [-F] [file]": 32 random octets
+ * (libsodium) written to file (default: the configured domain-secret)
+ * through a temporary file, fsync and rename, mode 0600, owned by the
+ * daemon's user when run as root.  -F replaces an existing file.
+ * Returns the exit status.
+ */
+int	 cmd_secret(int argc, char *argv[]);
+
+#endif
