@@ -13,11 +13,14 @@
  *                             opened by the parent, immpctl(8))
  *   listening sockets         fd 8, 9, ... in network, in the order of
  *                             the "listen" lines
+ *   configuration             fd 99 (IPC_FD_CONF) in every child
  *
  * imsg type ranges: 1.. parent control, 100.. lookup, 200.. queue,
  * 300.. deliver, 400.. keys (this file); 500.. control socket
  * (ipc_ctl.h), 600.. relay (ipc_relay.h), 700.. mailbox access
- * (ipc_mbox.h), 800.. settings and blocking (ipc_set.h).
+ * (ipc_mbox.h), 800.. settings and blocking (ipc_set.h),
+ * 900.. domain key pins and envelopes (ipc_env.h),
+ * 1000.. push and subscription requests (ipc_push.h).
  *
  * Payloads are fixed-size structs.  Strings are NUL-terminated inside
  * their arrays; the receiver checks datalen == sizeof(struct) and that
@@ -36,6 +39,13 @@
 #define IPC_FD_NET_DELIVER 6	/* network: its channel to deliver */
 #define IPC_FD_CONTROL	7	/* network: the control socket */
 #define IPC_FD_LISTENER0 8	/* network: first listening socket */
+/*
+ * Every child: a sealed memory copy of the configuration file the parent
+ * parsed (immpd(8)), so that all processes run on the same octets even
+ * if the file changes during start-up.  Read it with conf_parse_fd and
+ * close it.
+ */
+#define IPC_FD_CONF	99
 
 #define IPC_ACCOUNT_MAX	256	/* "user@domain" incl. NUL */
 #define IPC_FOLDER_MAX	256

@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "conf.h"
+#include "ipc.h"
 #include "log.h"
 #include "proc.h"
 
@@ -65,8 +66,9 @@ proc_init(int argc, char *argv[], const char *progname, const char *name,
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
 		fatal("signal");
-	if (conf_parse(o->conffile, conf) == -1)
+	if (conf_parse_fd(IPC_FD_CONF, o->conffile, conf) == -1)
 		fatalx("%s: configuration error", o->conffile);
+	(void)close(IPC_FD_CONF);
 	return;
  usage:
 	fprintf(stderr, "usage: %s -f file [-duv]\n", progname);

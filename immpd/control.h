@@ -72,6 +72,16 @@ void	 net_accept_pause(int on);
 int	 net_accept_paused(void);
 
 /*
+ * conf_snapshot (parent, reload.c): copies the regular file at path
+ * (opened O_NOFOLLOW, at most CONF_FILE_MAX octets) into a sealed memory
+ * file (memfd, no further writes), so that what the parent parses is
+ * exactly what the children get (IPC_FD_CONF at start-up, reloads).
+ * Returns its descriptor (close-on-exec, owned by the caller), or -1
+ * with errno (EFBIG: too large, EINVAL: not a regular file, or open's).
+ */
+int	 conf_snapshot(const char *path);
+
+/*
  * conf_reload_all (parent, reload.c; immpd.conf(5) RELOAD): reads path
  * into a sealed memory file and parses it.  On any error (logged) conf
  * stays as it is.  Otherwise conf takes what may change (conf_reload),

@@ -56,6 +56,9 @@
 #define START_WAIT	60	/* seconds for all children to be ready */
 #define LISTEN_BACKLOG	128
 #define MAX_CHILD_FDS	64	/* 3 channels + listeners */
+#if 3 + MAX_CHILD_FDS >= IPC_FD_CONF
+#error "IPC_FD_CONF must lie above the channels and listeners"
+#endif
 
 enum {
 	PROC_NETWORK,
@@ -81,6 +84,7 @@ static struct {
 	struct child		 child[PROC_COUNT];
 	int			*lfd;		/* listening sockets */
 	int			 ctlfd;		/* control socket */
+	int			 conffd;	/* sealed copy of the file */
 	int			 ctl_created;	/* unlink it on exit */
 	size_t			 nlfd;
 	int			 debug;
@@ -169,7 +173,13 @@ main(int argc, char *argv[])
 	log_procname("immpd");
 	log_setverbose(p.verbose);
 
-	if (conf_parse(conffile, &p.conf) == -1) {
+	if ((p.conffd = conf_snapshot(conffile)) == -1) {
+		log_warn("%s", conffile);
+		if (noaction)
+			fprintf(stderr, "configuration failed\n");
+		exit(1);
+	}
+	if (conf_parse_fd(p.conffd, conffile, &p.conf) == -1) {
 		if (noaction)
 			fprintf(stderr, "configuration failed\n");
 		exit(1);
@@ -419,18 +429,24 @@ child_exec(struct child *c)
 {
 	char		 path[PATH_MAX];
 	char		*argv[10];
-	int		 tmp[MAX_CHILD_FDS], argc = 0;
+	int		 tmp[MAX_CHILD_FDS], argc = 0, cfd;
 	unsigned int	 top = 3 + c->nfds;
 	size_t		 i;
 
 	signal(SIGPIPE, SIG_DFL);
+	/* Above every number the loops below write to. */
+	if ((cfd = fcntl(p.conffd, F_DUPFD_CLOEXEC, IPC_FD_CONF + 1)) == -1)
+		goto fail;
 	for (i = 0; i < c->nfds; i++)
 		if ((tmp[i] = fcntl(c->fds[i], F_DUPFD_CLOEXEC, top)) == -1)
 			goto fail;
 	for (i = 0; i < c->nfds; i++)
 		if (dup2(tmp[i], 3 + i) == -1)
 			goto fail;
-	if (close_range(top, ~0U, 0) == -1)
+	if (dup2(cfd, IPC_FD_CONF) == -1)
+		goto fail;
+	if (close_range(top, IPC_FD_CONF - 1, 0) == -1 ||
+	    close_range(IPC_FD_CONF + 1, ~0U, 0) == -1)
 		goto fail;
 
 	if (c->prog == NULL) {

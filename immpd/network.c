@@ -74,8 +74,9 @@ network_main(const char *conffile, int debug, int verbose, int unpriv)
 
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
-	if (conf_parse(conffile, &env->conf) == -1)
+	if (conf_parse_fd(IPC_FD_CONF, conffile, &env->conf) == -1)
 		fatalx("%s: invalid configuration", conffile);
+	(void)close(IPC_FD_CONF);
 	if (TAILQ_EMPTY(&env->conf.domains))
 		fatalx("%s: no domain configured", conffile);
 

@@ -36,15 +36,7 @@
 #include "util.h"
 #include "control.h"
 
-static int	 conf_snapshot(const char *);
-
-/*
- * The configuration file as a sealed memory file: what the parent
- * parses is exactly what the children get.  Returns its descriptor, or
- * -1 with errno (EFBIG: larger than CONF_FILE_MAX, EINVAL: not a
- * regular file).
- */
-static int
+int
 conf_snapshot(const char *path)
 {
 	struct stat	 st;
