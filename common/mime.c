@@ -480,6 +480,36 @@ write_multipart(int fd, struct pinfo **v, int n, const char *subtype,
 static int			 tr_fd = -1;
 static struct spool_part	 tr_part;
 
+/* The record of the verified envelope (MIME_RECORD_TYPE), if any. */
+static int			 er_fd = -1;
+static struct spool_part	 er_part;
+
+/*
+ * "IMMP-Envelope:" from the record part (one line of printable ASCII),
+ * else "IMMP-Envelope: none": written on every message, before anything
+ * of the sender's, so that the first header of that name is always ours
+ * (a message/rfc822 part is copied with its own headers).
+ */
+static void
+write_envelope_record(FILE *out)
+{
+	char	 buf[MIME_RECORD_MAX + 1];
+	size_t	 i, len = er_part.length;
+
+	if (er_fd == -1 || len < 2 || len > MIME_RECORD_MAX ||
+	    pread_full(er_fd, er_part.offset, buf, len) == -1 ||
+	    buf[len - 1] != '\n')
+		goto none;
+	buf[len - 1] = '\0';
+	for (i = 0; i < len - 1; i++)
+		if (buf[i] < 0x20 || buf[i] > 0x7e)
+			goto none;
+	fprintf(out, "IMMP-Envelope: %s\n", buf);
+	return;
+ none:
+	fprintf(out, "IMMP-Envelope: none\n");
+}
+
 static void
 write_trace(const struct mime_envelope *env, const char *date, FILE *out)
 {
@@ -487,6 +517,7 @@ write_trace(const struct mime_envelope *env, const char *date, FILE *out)
 	fprintf(out, "Received: by %s (immpd) with IMMP id %s;\n\t%s\n",
 	    env->host, env->uuid, date);
 	fprintf(out, "IMMP-UUID: %s\n", env->uuid);
+	write_envelope_record(out);
 	if (tr_fd != -1)
 		(void)trace_write_headers(tr_fd, &tr_part, out);
 }
@@ -722,6 +753,13 @@ mime_compose(int spoolfd, const struct mime_envelope *env, FILE *out)
 		tr_part = parts[n - 1];
 		n--;
 	}
+	/* The envelope record, if any, before it: a header too. */
+	er_fd = -1;
+	if (n > 1 && strcasecmp(parts[n - 1].type, MIME_RECORD_TYPE) == 0) {
+		er_fd = spoolfd;
+		er_part = parts[n - 1];
+		n--;
+	}
 	if (n == 1 && strcasecmp(parts[0].type, "message/rfc822") == 0) {
 		rfc5322_date(env->accepted, date, sizeof(date));
 		write_trace(env, date, out);
@@ -743,6 +781,7 @@ mime_compose(int spoolfd, const struct mime_envelope *env, FILE *out)
 done:
 	saved = errno;
 	tr_fd = -1;
+	er_fd = -1;
 	if (pi != NULL)
 		for (i = 0; i < n; i++)
 			free(pi[i].data);

@@ -27,6 +27,19 @@
 #include <stdio.h>
 #include <time.h>
 
+/*
+ * The record of a verified envelope (immpd envelope_in.c): a spool part
+ * of this type, just before the trace part, holding one line
+ * "origin=<domain>; signature=valid; key=<fp>; hops=<n>;
+ * timestamp=<t>" LF of printable ASCII (at most MIME_RECORD_MAX octets).
+ * The composer writes it as the header "IMMP-Envelope: <line>", never
+ * as a part, and "IMMP-Envelope: none" on every other message, before
+ * any header of the sender's (only the first header of that name is
+ * the server's).  Draft 5.1; immp(7) ENVELOPES.
+ */
+#define MIME_RECORD_TYPE	"application/x-immp-envelope-record"
+#define MIME_RECORD_MAX		512
+
 struct mime_envelope {
 	const char	*uuid;
 	const char	*sender;	/* authenticated account */

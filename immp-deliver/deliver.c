@@ -55,6 +55,7 @@
 #include "imsg.h"
 #include "ipc.h"
 #include "ipc_mbox.h"
+#include "ipc_push.h"
 #include "log.h"
 #include "proc.h"
 #include "maildir.h"
@@ -320,7 +321,8 @@ net_request(struct imsg *imsg)
 	    !ipc_check_str(q.kw_set, sizeof(q.kw_set)) ||
 	    !ipc_check_str(q.kw_clear, sizeof(q.kw_clear)))
 		fatalx("network: MBOX_REQUEST: unterminated string");
-	if (q.op < MBOX_OP_LIST || q.op > MBOX_OP_EXPUNGE)
+	if ((q.op < MBOX_OP_LIST || q.op > MBOX_OP_EXPUNGE) &&
+	    (q.op < PUSH_OP_FIRST || q.op > PUSH_OP_LAST))
 		fatalx("network: MBOX_REQUEST: unknown op %d", q.op);
 	if (!account_valid(q.account, alocal, sizeof(alocal)) ||
 	    !account_valid(q.mailbox, local, sizeof(local))) {
@@ -330,7 +332,12 @@ net_request(struct imsg *imsg)
 	/* The folder grammar again, before any path is built. */
 	two = q.op == MBOX_OP_RENAME || q.op == MBOX_OP_COPY ||
 	    q.op == MBOX_OP_MOVE;
-	if ((q.op != MBOX_OP_LIST && !mbox_path_valid(q.folder) &&
+	if (q.op >= PUSH_OP_FIRST) {	/* push_store.c checks its own */
+		if (strcasecmp(q.account, q.mailbox) != 0) {
+			mbox_reply(q.reqid, 445, "No access to that mailbox.");
+			return;
+		}
+	} else if ((q.op != MBOX_OP_LIST && !mbox_path_valid(q.folder) &&
 	    !(q.op == MBOX_OP_CHECK && strcmp(q.folder, "/") == 0)) ||
 	    (two && !mbox_path_valid(q.folder2))) {
 		mbox_reply(q.reqid, 444, "Invalid folder name.");

@@ -86,6 +86,15 @@ new_uidvalidity(uint32_t old)
 	return v;
 }
 
+/* Logs the Berkeley DB error r of op ("" or "sync: "); -1, errno EIO. */
+static int
+db_fail(struct mbox_index *ix, const char *op, int r)
+{
+	log_warnx("%s/%s: %s%s", ix->path, MBOX_INDEX_DB, op, db_strerror(r));
+	errno = EIO;
+	return -1;
+}
+
 static int
 db_put(struct mbox_index *ix, const void *k, size_t klen, const void *v,
     size_t vlen)
@@ -99,11 +108,8 @@ db_put(struct mbox_index *ix, const void *k, size_t klen, const void *v,
 	key.size = klen;
 	val.data = (void *)v;
 	val.size = vlen;
-	if ((r = ix->db->put(ix->db, NULL, &key, &val, 0)) != 0) {
-		log_warnx("%s/%s: %s", ix->path, MBOX_INDEX_DB, db_strerror(r));
-		errno = EIO;
-		return -1;
-	}
+	if ((r = ix->db->put(ix->db, NULL, &key, &val, 0)) != 0)
+		return db_fail(ix, "", r);
 	return 0;
 }
 
@@ -117,11 +123,8 @@ db_del(struct mbox_index *ix, const void *k, size_t klen)
 	key.data = (void *)k;
 	key.size = klen;
 	if ((r = ix->db->del(ix->db, NULL, &key, 0)) != 0 &&
-	    r != DB_NOTFOUND) {
-		log_warnx("%s/%s: %s", ix->path, MBOX_INDEX_DB, db_strerror(r));
-		errno = EIO;
-		return -1;
-	}
+	    r != DB_NOTFOUND)
+		return db_fail(ix, "", r);
 	return 0;
 }
 
@@ -142,13 +145,12 @@ db_get(struct mbox_index *ix, const void *k, size_t klen, void *buf,
 	val.flags = DB_DBT_USERMEM;
 	if ((r = ix->db->get(ix->db, NULL, &key, &val, 0)) == DB_NOTFOUND)
 		return 1;
-	if (r != 0) {
-		if (r != DB_BUFFER_SMALL)
-			log_warnx("%s/%s: %s", ix->path, MBOX_INDEX_DB,
-			    db_strerror(r));
+	if (r == DB_BUFFER_SMALL) {
 		errno = EIO;
 		return -1;
 	}
+	if (r != 0)
+		return db_fail(ix, "", r);
 	*len = val.size;
 	return 0;
 }
@@ -295,11 +297,16 @@ mbox_index_expunge(struct mbox_index *ix, const struct mbox_rec *r)
 	return 0;
 }
 
-int
-mbox_index_walk(struct mbox_index *ix, uint32_t from,
-    int (*fn)(const struct mbox_rec *, void *), void *arg)
+/*
+ * Calls fn(key, value, arg) for the records from the key tag|from on,
+ * in key order, while the key starts with tag.  fn returns 0 to go on,
+ * anything else to stop: that is returned, -1 with errno EIO, as when
+ * the index cannot be read.  0 at the end of the records.
+ */
+static int
+db_scan(struct mbox_index *ix, uint8_t tag, uint32_t from,
+    int (*fn)(const DBT *, const DBT *, void *), void *arg)
 {
-	struct mbox_rec	 r;
 	DBC		*c;
 	DBT		 key, val;
 	uint8_t		 k[5];
@@ -309,7 +316,7 @@ mbox_index_walk(struct mbox_index *ix, uint32_t from,
 		errno = EIO;
 		return -1;
 	}
-	key_uid(k, 'u', from);
+	key_uid(k, tag, from);
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
 	key.data = k;
@@ -322,16 +329,9 @@ mbox_index_walk(struct mbox_index *ix, uint32_t from,
 			ret = -1;
 			break;
 		}
-		if (key.size < 1 || ((uint8_t *)key.data)[0] != 'u')
+		if (key.size < 1 || ((uint8_t *)key.data)[0] != tag)
 			break;
-		if (key.size != 5 || mbox_rec_decode(val.data, val.size,
-		    &r) == -1) {
-			log_warnx("%s/%s: damaged record", ix->path,
-			    MBOX_INDEX_DB);
-			ret = -1;
-			break;
-		}
-		if ((ret = fn(&r, arg)) != 0)
+		if ((ret = fn(&key, &val, arg)) != 0)
 			break;
 	}
 	c->close(c);
@@ -340,51 +340,71 @@ mbox_index_walk(struct mbox_index *ix, uint32_t from,
 	return ret;
 }
 
+struct walk_arg {
+	struct mbox_index	*ix;
+	int			(*fn)(const struct mbox_rec *, void *);
+	void			*arg;
+};
+
+static int
+walk_one(const DBT *key, const DBT *val, void *arg)
+{
+	struct walk_arg	*w = arg;
+	struct mbox_rec	 r;
+
+	if (key->size != 5 || mbox_rec_decode(val->data, val->size,
+	    &r) == -1) {
+		log_warnx("%s/%s: damaged record", w->ix->path,
+		    MBOX_INDEX_DB);
+		return -1;
+	}
+	return w->fn(&r, w->arg);
+}
+
+int
+mbox_index_walk(struct mbox_index *ix, uint32_t from,
+    int (*fn)(const struct mbox_rec *, void *), void *arg)
+{
+	struct walk_arg	 w = { ix, fn, arg };
+
+	return db_scan(ix, 'u', from, walk_one, &w);
+}
+
+#define VANISHED_END	1	/* a key of another shape: the end */
+
+struct vanished_arg {
+	uint64_t	 since;
+	void		(*fn)(uint32_t, void *);
+	void		*arg;
+};
+
+static int
+vanished_one(const DBT *key, const DBT *val, void *arg)
+{
+	struct vanished_arg	*v = arg;
+	const uint8_t		*p = key->data;
+	uint64_t		 modseq;
+	int			 i;
+
+	if (key->size != 5)
+		return VANISHED_END;
+	if (val->size != 8)
+		return -1;
+	for (modseq = 0, i = 0; i < 8; i++)
+		modseq = modseq << 8 | ((uint8_t *)val->data)[i];
+	if (modseq > v->since)
+		v->fn((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+		    (uint32_t)p[3] << 8 | p[4], v->arg);
+	return 0;
+}
+
 int
 mbox_index_vanished(struct mbox_index *ix, uint64_t since,
     void (*fn)(uint32_t, void *), void *arg)
 {
-	DBC		*c;
-	DBT		 key, val;
-	uint8_t		 k[5];
-	const uint8_t	*p;
-	uint64_t	 modseq;
-	int		 rv, flag = DB_SET_RANGE, ret = 0, i;
+	struct vanished_arg	 v = { since, fn, arg };
 
-	if (ix->db->cursor(ix->db, NULL, &c, 0) != 0) {
-		errno = EIO;
-		return -1;
-	}
-	key_uid(k, 'v', 0);
-	memset(&key, 0, sizeof(key));
-	memset(&val, 0, sizeof(val));
-	key.data = k;
-	key.size = sizeof(k);
-	for (;;) {
-		if ((rv = c->get(c, &key, &val, flag)) == DB_NOTFOUND)
-			break;
-		flag = DB_NEXT;
-		if (rv != 0) {
-			ret = -1;
-			break;
-		}
-		p = key.data;
-		if (key.size != 5 || p[0] != 'v')
-			break;
-		if (val.size != 8) {
-			ret = -1;
-			break;
-		}
-		for (modseq = 0, i = 0; i < 8; i++)
-			modseq = modseq << 8 | ((uint8_t *)val.data)[i];
-		if (modseq > since)
-			fn((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
-			    (uint32_t)p[3] << 8 | p[4], arg);
-	}
-	c->close(c);
-	if (ret == -1)
-		errno = EIO;
-	return ret;
+	return db_scan(ix, 'v', 0, vanished_one, &v) == -1 ? -1 : 0;
 }
 
 int
@@ -428,12 +448,8 @@ mbox_index_commit(struct mbox_index *ix)
 			return -1;
 		ix->dirty = 0;
 	}
-	if ((r = ix->db->sync(ix->db, 0)) != 0) {
-		log_warnx("%s/%s: sync: %s", ix->path, MBOX_INDEX_DB,
-		    db_strerror(r));
-		errno = EIO;
-		return -1;
-	}
+	if ((r = ix->db->sync(ix->db, 0)) != 0)
+		return db_fail(ix, "sync: ", r);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #include <sodium.h>
 
 #include "mbox_index.h"
+#include "mime.h"
 #include "mbox_ops.h"
 #include "util.h"
 
@@ -345,6 +347,53 @@ set_text(json_t *o, const char *key, const char *s)
 	json_object_set_new(o, key, json_string(buf));
 }
 
+/*
+ * The first "IMMP-Envelope:" header (the composer's, mime.h
+ * MIME_RECORD_TYPE) as an object {"origin","signature","key","hops",
+ * "timestamp"}; NULL unless the value is exactly "origin=..;
+ * signature=..; key=..; hops=N; timestamp=N" (not for "none").
+ */
+static json_t *
+envelope_record_json(const char *v)
+{
+	static const char *const names[] = {
+		"origin", "signature", "key", "hops", "timestamp"
+	};
+	char		 buf[MIME_RECORD_MAX + 1], *item, *save = NULL, *eq;
+	char		*end;
+	json_t		*o;
+	long long	 n;
+	size_t		 i = 0;
+
+	if (v == NULL || strlcpy(buf, v, sizeof(buf)) >= sizeof(buf) ||
+	    (o = json_object()) == NULL)
+		return (NULL);
+	for (item = strtok_r(buf, ";", &save); item != NULL;
+	    item = strtok_r(NULL, ";", &save), i++) {
+		while (*item == ' ')
+			item++;
+		if (i >= 5 || (eq = strchr(item, '=')) == NULL ||
+		    (size_t)(eq - item) != strlen(names[i]) ||
+		    strncmp(item, names[i], eq - item) != 0 || eq[1] == '\0')
+			goto bad;
+		if (i < 3) {
+			json_object_set_new(o, names[i], json_string(eq + 1));
+			continue;
+		}
+		errno = 0;
+		n = strtoll(eq + 1, &end, 10);
+		if (*end != '\0' || errno != 0 || n < 0 ||
+		    !isdigit((unsigned char)eq[1]))
+			goto bad;
+		json_object_set_new(o, names[i], json_integer(n));
+	}
+	if (i == 5)
+		return (o);
+ bad:
+	json_decref(o);
+	return (NULL);
+}
+
 static void
 set_addrs(json_t *o, const char *key, InternetAddressList *l)
 {
@@ -365,7 +414,7 @@ mbox_json_message(int fd, const struct mbox_rec *r, int pretty,
 	GMimeMessage	*m;
 	GDateTime	*dt;
 	struct walk	 w;
-	json_t		*root, *env, *flags;
+	json_t		*root, *env, *flags, *rec;
 	char		*buf, *out, fl[IPC_MBOX_TEXT_MAX], *tok, *save;
 	char		 date[32];
 	size_t		 blen;
@@ -406,6 +455,9 @@ mbox_json_message(int fd, const struct mbox_rec *r, int pretty,
 	    GMIME_OBJECT(m), "In-Reply-To"));
 	set_text(env, "immp-uuid", g_mime_object_get_header(
 	    GMIME_OBJECT(m), "IMMP-UUID"));
+	if ((rec = envelope_record_json(g_mime_object_get_header(
+	    GMIME_OBJECT(m), "IMMP-Envelope"))) != NULL)
+		json_object_set_new(env, "immp-envelope", rec);
 	json_object_set_new(root, "envelope", env);
 	memset(&w, 0, sizeof(w));
 	w.parts = json_array();

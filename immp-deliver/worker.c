@@ -39,11 +39,13 @@
 #include "conf.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_push.h"
 #include "log.h"
 #include "maildir.h"
 #include "mbox_index.h"
 #include "mbox_ops.h"
 #include "mime.h"
+#include "push_store.h"
 #include "worker.h"
 
 #define WORKER_FD	3	/* the channel, in the worker */
@@ -148,14 +150,14 @@ worker_prepare(struct wdel *w, struct maildir_job *job)
 	    !ipc_check_str(w->d.folder, sizeof(w->d.folder)) ||
 	    !ipc_check_str(w->d.sender, sizeof(w->d.sender)) ||
 	    !ipc_check_str(w->d.rcpts, sizeof(w->d.rcpts)) ||
-	    (at = strchr(w->d.sender, '@')) == NULL)
+	    (at = strchr(w->d.account, '@')) == NULL)
 		fatalx("worker: malformed delivery");
 	memset(job, 0, sizeof(*job));
 	memset(&w->env, 0, sizeof(w->env));
 	w->env.uuid = w->d.uuid;
 	w->env.sender = w->d.sender;
 	w->env.rcpts = w->d.rcpts;
-	w->env.host = at + 1;
+	w->env.host = at + 1;	/* the receiving (local) domain */
 	w->env.accepted = w->d.accepted;
 	w->env.flags = w->d.flags;
 	job->root = w->root;
@@ -255,7 +257,9 @@ worker_request_run(struct imsg *imsg)
 		res.code = 740;
 		strlcpy(res.text, "Mailbox temporarily unavailable.",
 		    sizeof(res.text));
-	} else
+	} else if (req.op >= PUSH_OP_FIRST && req.op <= PUSH_OP_LAST)
+		push_request(&req, root, &res, &fd);	/* push_store.c */
+	else
 		mbox_request(&req, root, &res, &fd, worker_emit, &wk);
 	if (imsg_write_one(WORKER_FD, IMSG_MBOX_RESULT, 0, fd, &res,
 	    sizeof(res)) == -1)
@@ -275,7 +279,7 @@ worker_record(struct wdel *w, struct maildir_job *jobs, size_t n)
 	size_t			i, nd = 0;
 
 	for (i = 0; i < n; i++) {
-		if (jobs[i].result != IPC_OK ||
+		if (jobs[i].result != IPC_OK || (w[i].d.flags & MSGF_PUSH) ||
 		    strcmp(jobs[i].reason, "already delivered") == 0)
 			continue;
 		d[nd].account = w[i].d.account;
@@ -302,7 +306,10 @@ worker_batch(struct wdel *w, struct maildir_job *jobs)
 	n = worker_collect(w, &req, &have);
 	for (i = 0; i < n; i++) {
 		worker_prepare(&w[i], &jobs[i]);
-		if (jobs[i].result == IPC_OK) {
+		/* A push goes to the notification store (push_store.c). */
+		if (jobs[i].result == IPC_OK && (w[i].d.flags & MSGF_PUSH))
+			push_deliver(&w[i].d, &jobs[i], worker_emit, NULL);
+		else if (jobs[i].result == IPC_OK) {
 			todo[nrun] = &jobs[i];
 			run[nrun++] = jobs[i];
 		}
@@ -428,7 +435,8 @@ worker_event(struct imsg *imsg)
 	    !ipc_check_str(ev.folder, sizeof(ev.folder)) ||
 	    !ipc_check_str(ev.uuid, sizeof(ev.uuid)) ||
 	    !line_safe(ev.text, sizeof(ev.text)) ||
-	    ev.code < 150 || ev.code > 153 ||
+	    ((ev.code < 150 || ev.code > 153) &&
+	    ev.code != PUSH_CODE_EVENT && ev.code != PUSH_CODE_IMPORTANT) ||
 	    ev.kind < MBOX_EV_NEW || ev.kind > MBOX_EV_FOLDER)
 		return -1;
 	wk.event(&ev);

@@ -42,10 +42,12 @@
 #include "ipc_ctl.h"
 #include "log.h"
 #include "proc.h"
+#include "pubsub.h"
 #include "sandbox.h"
 #include "auth.h"
 #include "dialback.h"
 #include "keys.h"
+#include "lka_envelope.h"
 #include "table_db.h"
 #include "settings.h"
 #include "block.h"
@@ -83,9 +85,11 @@ lookup_exit(int status)
 {
 	auth_shutdown();
 	keys_shutdown();
+	envelope_shutdown();
 	dialback_shutdown();
 	settings_shutdown();
 	block_shutdown();
+	pubsub_shutdown();
 	table_db_close(env.users);
 	if (env.tick != NULL)
 		event_free(env.tick);
@@ -146,6 +150,8 @@ parent_closed(struct imsgev *iev, void *arg)
 static void
 network_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
+	if (envelope_dispatch(imsg))	/* envelope.c, ipc_env.h */
+		return;
 	if (imsg->fd != -1)
 		fatalx("network: unexpected descriptor with imsg type %u",
 		    imsg->hdr.type);
@@ -168,7 +174,8 @@ network_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	default:
 		if (dialback_dispatch(imsg))
 			break;
-		if (settings_dispatch(imsg) || block_dispatch(imsg))
+		if (settings_dispatch(imsg) || block_dispatch(imsg) ||
+		    pubsub_dispatch(imsg))	/* pubsub.c */
 			break;	/* SET GLOBAL, blocking (ipc_set.h) */
 		fatalx("network: unexpected imsg type %u", imsg->hdr.type);
 	}
@@ -260,8 +267,8 @@ key_request_msg(struct imsg *imsg)
 }
 
 /*
- * "immpctl update table <name>" (ipc_ctl.h): the table is checked now
- * and reopened if its file changed (immpd-tables(5)); one line with its
+ * "immpctl update table <name>" (ipc_ctl.h): the table is reopened
+ * now, changed or not (immpd-tables(5)); one line with its
  * state.  Only tables named in the configuration are looked at.
  */
 static void
@@ -289,7 +296,7 @@ ctl_request_msg(struct imsg *imsg)
 		return;
 	}
 	if (strcmp(t->name, env.conf.users_table) == 0)
-		st = table_db_check(env.users);
+		st = table_db_reopen(env.users);
 	else if ((tdb = table_db_open(t->path)) != NULL) {
 		st = table_db_check(tdb);
 		table_db_close(tdb);
@@ -368,7 +375,9 @@ main(int argc, char *argv[])
 	dialback_init(env.base, &env.conf, env.network);
 	/* Opened for writing now: the sandbox allows reading only. */
 	settings_init(&env.conf, env.network);
+	envelope_init(&env.conf, env.network);	/* secret keys */
 	block_init(&env.conf, env.network);
+	pubsub_init(&env.conf, env.network);
 	if ((env.tick = event_new(env.base, -1, EV_PERSIST, tick, NULL)) ==
 	    NULL || event_add(env.tick, &tv) == -1)
 		fatalx("tick timer");

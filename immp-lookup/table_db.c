@@ -185,6 +185,17 @@ table_db_check(struct table_db *t)
 	return table_db_refresh(t);
 }
 
+int
+table_db_reopen(struct table_db *t)
+{
+	table_db_shut(t);
+	/* TS_INIT: the next refresh opens whatever file is there now. */
+	if (t->state == TS_OPEN)
+		t->state = TS_INIT;
+	memset(&t->id, 0, sizeof(t->id));
+	return table_db_refresh(t);
+}
+
 void
 table_db_close(struct table_db *t)
 {

@@ -56,6 +56,16 @@ int		 table_db_get(struct table_db *, const char *key, char *buf,
  */
 int		 table_db_check(struct table_db *);
 
+/*
+ * table_db_reopen: closes the file if open and opens the file now at
+ * the handle's path again, even when stat(2) shows no change (a file
+ * rewritten in place within one mtime tick, or one refused before and
+ * repaired since); for "immpctl update table" (immpctl(8),
+ * immpd-tables(5)).  Returns 1 if the table is open, 0 if the file is
+ * missing, -1 if it cannot be used (logged as table_db_check does).
+ */
+int		 table_db_reopen(struct table_db *);
+
 /* table_db_close: closes the file if open and frees the handle. */
 void		 table_db_close(struct table_db *);
 

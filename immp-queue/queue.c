@@ -46,7 +46,10 @@
 #include "imsg.h"
 #include "ipc.h"
 #include "ipc_ctl.h"
+#include "ipc_env.h"
+#include "ipc_push.h"
 #include "ipc_relay.h"
+#include "keypins.h"
 #include "log.h"
 #include "proc.h"
 #include "relay.h"
@@ -260,7 +263,7 @@ net_commit(struct imsg *imsg)
 		    c.nrcpt, im->nrcpt);
 	if (!store_account_valid(c.sender) || !store_peer_valid(c.peer) ||
 	    (c.flags & ~(MSGF_IMPORTANT | MSGF_UNIMPORTANT | MSGF_MULTIPART |
-	    MSGF_SECURE | MSGF_BOUNCE)) != 0)
+	    MSGF_SECURE | MSGF_BOUNCE | MSGF_PUSH)) != 0)
 		fatalx("network: MSG_COMMIT: invalid sender, peer or flags");
 	if ((err = verify_spool(im, c.size)) != NULL) {
 		log_warnx("msg refused uuid=%s: %s", im->uuid, err);
@@ -341,6 +344,10 @@ net_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 		break;
 	case IMSG_RELAY_PIN_CHECK:
 		relay_pin_check(imsg);
+		break;
+	case IMSG_ENV_KEYPIN_CHECK:	/* domain key pins, keypins.c */
+	case IMSG_ENV_PIN_GET:
+		keypins_imsg(imsg);
 		break;
 	case IMSG_CTL_REQ:
 		qctl_request(imsg);
@@ -459,6 +466,7 @@ main(int argc, char *argv[])
 	qctl_init(q.net, &q.conf);
 	sched_init(q.base, &q.conf, &q.st, q.mda, SCHED_MAX_INFLIGHT);
 	relay_init(q.base, &q.conf, q.net, !unpriv);
+	keypins_init(&q.conf, q.net, !unpriv);
 	if ((n = store_recover(&q.st, recovered, NULL, &nextseq)) == -1)
 		fatal("recovery");
 	commit_start(nextseq);

@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "ipc.h"
+#include "ipc_push.h"
 #include "journal.h"
 #include "log.h"
 #include "spool.h"
@@ -40,7 +41,7 @@
 #define ENV_VERSION	1
 #define ENV_LINE_MAX	1024
 #define ENV_FLAGS_MASK	(MSGF_IMPORTANT | MSGF_UNIMPORTANT | \
-			    MSGF_MULTIPART | MSGF_SECURE)
+			    MSGF_MULTIPART | MSGF_SECURE | MSGF_PUSH)
 
 static const char *const state_names[] = { "pending", "done", "failed" };
 

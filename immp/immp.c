@@ -92,8 +92,13 @@ static int	build_parts(struct options *, const char *, struct part *,
 static int	get_password(const struct options *, char *, size_t);
 static int	split_host(const struct options *, char *, size_t, char *,
 		    size_t);
+static int	check_target(struct options *, char *, size_t, char *, size_t,
+		    const char **);
+static int	log_in(const struct options *, struct conn *, const char *,
+		    const char *, const char *);
 static int	cmd_send(struct options *, int, char **);
 static int	cmd_mbox(struct options *, int, char **);
+static int	cmd_push(struct options *, int, char **);
 
 static void __attribute__((noreturn))
 usage(void)
@@ -115,7 +120,13 @@ usage(void)
 	    "            move|copy folder#uuid folder | delete folder#uuid |"
 	    " folders |\n"
 	    "            mkdir|rmdir folder | rename folder newfolder | "
-	    "watch\n");
+	    "watch\n"
+	    "       immp [options] subscribe link | subscriptions | "
+	    "unsubscribe uuid|node |\n"
+	    "            publish [--create title] [-i] node [file] | "
+	    "pushes | held |\n"
+	    "            push -t imid ... -f node [-i] [file] | "
+	    "approve uuid | drop uuid\n");
 	exit(EXIT_PERM);
 }
 
@@ -413,6 +424,70 @@ split_host(const struct options *o, char *host, size_t hsz, char *port,
 	return host[0] != '\0' ? 0 : -1;
 }
 
+/*
+ * The checks of the options every command that talks to a server
+ * makes: --ca without --insecure, the account (-u or IMMP_ACCOUNT,
+ * user@domain), the host into host and port (sizes hsz, psz); the
+ * server name (--servername, else the account's domain) into
+ * *servername.  Returns 0 or EXIT_PERM; a missing option ends in
+ * usage().
+ */
+static int
+check_target(struct options *o, char *host, size_t hsz, char *port,
+    size_t psz, const char **servername)
+{
+	if (o->cafile != NULL && o->insecure) {
+		warnx("--ca and --insecure exclude each other");
+		usage();
+	}
+	if (o->account == NULL)
+		o->account = getenv("IMMP_ACCOUNT");
+	if (o->account == NULL || o->account[0] == '\0') {
+		warnx("no account: use -u account or IMMP_ACCOUNT");
+		usage();
+	}
+	if (strchr(o->account, '@') == NULL ||
+	    strrchr(o->account, '@')[1] == '\0' ||
+	    strpbrk(o->account, " \t;\"\r\n") != NULL) {
+		warnx("bad account %s: want user@domain", o->account);
+		return EXIT_PERM;
+	}
+	if (split_host(o, host, hsz, port, psz) == -1) {
+		warnx("bad host: %s", o->host);
+		return EXIT_PERM;
+	}
+	*servername = o->servername != NULL ? o->servername :
+	    strrchr(o->account, '@') + 1;
+	return 0;
+}
+
+/*
+ * Reads the password (get_password), connects c to host:port, upgrades
+ * to TLS for servername and logs in as o->account with AUTH SECRET;
+ * the password is wiped before this returns.  Returns 0 with c open,
+ * or the exit code with c closed.
+ */
+static int
+log_in(const struct options *o, struct conn *c, const char *host,
+    const char *port, const char *servername)
+{
+	char	password[IMMP_PASSWORD_MAX];
+	int	rv;
+
+	if (get_password(o, password, sizeof(password)) == -1)
+		rv = EXIT_PERM;
+	else if ((rv = conn_connect(c, host, port, o->verbose)) == 0) {
+		if ((rv = conn_greeting(c)) == 0 && (rv = conn_upgrade(c,
+		    servername, o->cafile, o->insecure)) == 0)
+			rv = auth_secret(c, o->account, o->device, password,
+			    strlen(password));
+		if (rv != 0)
+			conn_close(c);
+	}
+	sodium_memzero(password, sizeof(password));
+	return rv;
+}
+
 static int
 cmd_send(struct options *o, int argc, char **argv)
 {
@@ -420,7 +495,6 @@ cmd_send(struct options *o, int argc, char **argv)
 	struct conn	 c;
 	struct reply	 r;
 	char		 host[256], port[32], uuid[128];
-	char		 password[IMMP_PASSWORD_MAX];
 	const char	*body = NULL, *servername;
 	int		 i, n, nparts = 0, rv;
 
@@ -441,28 +515,9 @@ cmd_send(struct options *o, int argc, char **argv)
 		    "body file with it");
 		usage();
 	}
-	if (o->cafile != NULL && o->insecure) {
-		warnx("--ca and --insecure exclude each other");
-		usage();
-	}
-	if (o->account == NULL)
-		o->account = getenv("IMMP_ACCOUNT");
-	if (o->account == NULL || o->account[0] == '\0') {
-		warnx("no account: use -u account or IMMP_ACCOUNT");
-		usage();
-	}
-	if (strchr(o->account, '@') == NULL ||
-	    strrchr(o->account, '@')[1] == '\0' ||
-	    strpbrk(o->account, " \t;\"\r\n") != NULL) {
-		warnx("bad account %s: want user@domain", o->account);
-		return EXIT_PERM;
-	}
-	if (split_host(o, host, sizeof(host), port, sizeof(port)) == -1) {
-		warnx("bad host: %s", o->host);
-		return EXIT_PERM;
-	}
-	servername = o->servername != NULL ? o->servername :
-	    strrchr(o->account, '@') + 1;
+	if ((rv = check_target(o, host, sizeof(host), port, sizeof(port),
+	    &servername)) != 0)
+		return rv;
 
 	if (build_parts(o, body, parts, &nparts) == -1)
 		return EXIT_PERM;
@@ -470,21 +525,9 @@ cmd_send(struct options *o, int argc, char **argv)
 		warnx("empty message");
 		return EXIT_PERM;
 	}
-	if (get_password(o, password, sizeof(password)) == -1) {
-		sodium_memzero(password, sizeof(password));
-		return EXIT_PERM;
-	}
 
-	if ((rv = conn_connect(&c, host, port, o->verbose)) != 0)
+	if ((rv = log_in(o, &c, host, port, servername)) != 0)
 		goto done;
-	if ((rv = conn_greeting(&c)) != 0 ||
-	    (rv = conn_upgrade(&c, servername, o->cafile, o->insecure)) != 0)
-		goto out;
-	rv = auth_secret(&c, o->account, o->device, password,
-	    strlen(password));
-	sodium_memzero(password, sizeof(password));
-	if (rv != 0)
-		goto out;
 	if ((rv = send_message(&c, o->rcpt, o->nrcpt, parts, nparts, uuid,
 	    sizeof(uuid))) != 0)
 		goto out;
@@ -495,7 +538,6 @@ cmd_send(struct options *o, int argc, char **argv)
  out:
 	conn_close(&c);
  done:
-	sodium_memzero(password, sizeof(password));
 	for (i = 0; i < nparts; i++) {
 		free(parts[i].name);
 		free(parts[i].data);
@@ -511,56 +553,47 @@ cmd_mbox(struct options *o, int argc, char **argv)
 	struct conn	 c;
 	struct reply	 r;
 	char		 host[256], port[32];
-	char		 password[IMMP_PASSWORD_MAX];
 	const char	*servername;
 	int		 rv;
 
 	if (mbox_parse(argc, argv, &a) == -1)
 		usage();
-	if (o->cafile != NULL && o->insecure) {
-		warnx("--ca and --insecure exclude each other");
-		usage();
-	}
-	if (o->account == NULL)
-		o->account = getenv("IMMP_ACCOUNT");
-	if (o->account == NULL || o->account[0] == '\0') {
-		warnx("no account: use -u account or IMMP_ACCOUNT");
-		usage();
-	}
-	if (strchr(o->account, '@') == NULL ||
-	    strrchr(o->account, '@')[1] == '\0' ||
-	    strpbrk(o->account, " \t;\"\r\n") != NULL) {
-		warnx("bad account %s: want user@domain", o->account);
-		return EXIT_PERM;
-	}
-	if (split_host(o, host, sizeof(host), port, sizeof(port)) == -1) {
-		warnx("bad host: %s", o->host);
-		return EXIT_PERM;
-	}
-	servername = o->servername != NULL ? o->servername :
-	    strrchr(o->account, '@') + 1;
-	if (get_password(o, password, sizeof(password)) == -1) {
-		sodium_memzero(password, sizeof(password));
-		return EXIT_PERM;
-	}
-	if ((rv = conn_connect(&c, host, port, o->verbose)) != 0)
-		goto done;
-	if ((rv = conn_greeting(&c)) != 0 ||
-	    (rv = conn_upgrade(&c, servername, o->cafile, o->insecure)) != 0)
-		goto out;
-	rv = auth_secret(&c, o->account, o->device, password,
-	    strlen(password));
-	sodium_memzero(password, sizeof(password));
-	if (rv != 0)
-		goto out;
+	if ((rv = check_target(o, host, sizeof(host), port, sizeof(port),
+	    &servername)) != 0)
+		return rv;
+	if ((rv = log_in(o, &c, host, port, servername)) != 0)
+		return rv;
 	rv = mbox_run(&c, &a);
 	fflush(stdout);
 	if (rv != EXIT_TEMP && conn_cmd(&c, NULL, "QUIT") == 0)
 		(void)conn_expect(&c, &r, 201, "QUIT");
- out:
 	conn_close(&c);
- done:
-	sodium_memzero(password, sizeof(password));
+	return rv;
+}
+
+/* The subcommands of push.c: log in, run, QUIT. */
+static int
+cmd_push(struct options *o, int argc, char **argv)
+{
+	struct push_args a;
+	struct conn	 c;
+	struct reply	 r;
+	char		 host[256], port[32];
+	const char	*servername;
+	int		 rv;
+
+	if (push_parse(argc, argv, &a) == -1)
+		usage();
+	if ((rv = check_target(o, host, sizeof(host), port, sizeof(port),
+	    &servername)) != 0)
+		return rv;
+	if ((rv = log_in(o, &c, host, port, servername)) != 0)
+		return rv;
+	rv = push_run(&c, &a);
+	fflush(stdout);
+	if (rv != EXIT_TEMP && conn_cmd(&c, NULL, "QUIT") == 0)
+		(void)conn_expect(&c, &r, 201, "QUIT");
+	conn_close(&c);
 	return rv;
 }
 
@@ -586,6 +619,8 @@ main(int argc, char *argv[])
 		return cmd_send(&o, argc, argv);
 	if (mbox_is_cmd(argv[0]))
 		return cmd_mbox(&o, argc, argv);
+	if (push_is_cmd(argv[0]))
+		return cmd_push(&o, argc, argv);
 	warnx("unknown command: %s", argv[0]);
 	usage();
 }

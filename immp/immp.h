@@ -91,4 +91,42 @@ int	 mbox_parse(int argc, char **argv, struct mbox_args *a);
  */
 int	 mbox_run(struct conn *c, struct mbox_args *a);
 
+/* push.c -- subscriptions and pushes (immp(7) PUSH, PUBLISH, SUBSCRIBE) */
+
+#define PUSH_ARGS_MAX	4
+
+struct push_args {
+	const char	*cmd;		/* "subscribe", "push", ... */
+	const char	*args[PUSH_ARGS_MAX];	/* operands (argv) */
+	int		 nargs;
+	const char	*rcpt[IMMP_MAXRCPT];	/* push -t */
+	int		 nrcpt;
+	const char	*from;		/* push -f node */
+	const char	*title;		/* publish --create title */
+	int		 important;	/* -i: +IMPORTANT */
+};
+
+/* push_is_cmd: 1 if name is one of the subcommands of push.c. */
+int	 push_is_cmd(const char *name);
+
+/*
+ * push_parse: the subcommand argv[0] with its options and operands
+ * (pointers into argv) into *a.  0, or -1 for a usage error.  The
+ * operands' grammar (nodes, links, UUIDs) is checked by push_run.
+ */
+int	 push_parse(int argc, char **argv, struct push_args *a);
+
+/*
+ * push_run: runs a on the logged-in connection c; prints the answer
+ * lines.  Returns 0 or an exit status (EXIT_PERM, EXIT_TEMP).
+ */
+int	 push_run(struct conn *c, struct push_args *a);
+
+/*
+ * push_notify: for a live push line r (160, 161) in watch: a desktop
+ * notification through notify-send if it is installed (fixed argv, no
+ * shell); nothing otherwise.
+ */
+void	 push_notify(const struct reply *r);
+
 #endif

@@ -401,9 +401,12 @@ mbox_watch(struct conn *c)
 		}
 		if ((rv = conn_reply(c, &r)) != 0)
 			return rv;
-		if (r.id[0] == '\0' && r.code >= 150 && r.code <= 153) {
+		if (r.id[0] == '\0' && ((r.code >= 150 && r.code <= 153) ||
+		    r.code == 160 || r.code == 161)) {
 			printf("%s\n", r.line);
 			fflush(stdout);
+			if (r.code >= 160)	/* a push (push.c) */
+				push_notify(&r);
 		} else if (r.code >= 700)
 			return conn_status(r.code);
 	}

@@ -50,6 +50,15 @@ int	 cmd_user(int argc, char *argv[]);
 int	 cmd_key(int argc, char *argv[]);
 
 /*
+ * cmd_keypin: "key pin show [domain]", "key pin accept domain [fp]",
+ * "key pin clear domain" (immpctl(8), the key pins of
+ * immp-queue/keypins.h, draft 6.1); argv[0] is "pin".  Returns the exit
+ * status: 0, or 1 if the domain has no key pin; other errors exit 1
+ * with a message "immpctl: ..." and bad arguments call usage().
+ */
+int	 cmd_keypin(int argc, char *argv[]);
+
+/*
  * immpctl_socket: the control socket: -s if given, else control-socket
  * of the configuration (immpctl_conf; exits 1 if it cannot be read).
  */

@@ -25,8 +25,10 @@
  * rollover write the public file again from the secret one.  Each file
  * is written to "<file>.tmp", synced, renamed over the file and the
  * directory synced; writers are serialised by flock(2) on the key
- * directory.  Secret key files get mode 0600 and the owner immpctl
- * runs as (root on a production host), public key files 0644.
+ * directory.  Secret key files get mode 0600; when immpctl runs as
+ * root they are owned by the configuration's user (immpd.conf(5) user),
+ * the user immp-lookup runs as, which signs and opens envelopes with
+ * them after it dropped its privileges.  Public key files get 0644.
  */
 
 #include <sys/types.h>
@@ -37,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +66,7 @@ static void	 key_paths(struct immpd_conf *, const char *,
 		    struct keypaths *);
 static int	 key_lock(struct immpd_conf *);
 static void	 write_atomic(const char *, const char *, const char *,
-		    size_t, mode_t);
+		    size_t, mode_t, const char *);
 static void	 write_set(struct immpd_conf *, const struct keypaths *,
 		    const struct keyset *, int);
 static int	 sync_public(struct immpd_conf *, const struct keypaths *,
@@ -113,17 +116,24 @@ key_lock(struct immpd_conf *conf)
 
 /*
  * Replaces path (in directory dir) by text[0..len) with mode, as
- * described at the top.  Exits on error, after removing the temporary
- * file.
+ * described at the top; if owner is not NULL and immpctl runs as root,
+ * the file is given to that user and its primary group.  Exits on
+ * error, after removing the temporary file.
  */
 static void
 write_atomic(const char *dir, const char *path, const char *text,
-    size_t len, mode_t mode)
+    size_t len, mode_t mode, const char *owner)
 {
-	char	 tmp[PATH_MAX];
-	size_t	 off = 0;
-	ssize_t	 n;
-	int	 fd, saved;
+	struct passwd	*pw = NULL;
+	char		 tmp[PATH_MAX];
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if (owner != NULL && geteuid() == 0 && (pw = getpwnam(owner)) ==
+	    NULL)
+		warnx("%s: no user \"%s\" (immpd.conf user): the secret keys "
+		    "stay owned by root", path, owner);
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		errx(1, "%s: path too long", path);
@@ -133,6 +143,8 @@ write_atomic(const char *dir, const char *path, const char *text,
 	    O_CLOEXEC, mode)) == -1)
 		err(1, "%s", tmp);
 	if (fchmod(fd, mode) == -1)
+		goto fail;
+	if (pw != NULL && fchown(fd, pw->pw_uid, pw->pw_gid) == -1)
 		goto fail;
 	while (off < len) {
 		if ((n = write(fd, text + off, len - off)) == -1) {
@@ -178,12 +190,14 @@ write_set(struct immpd_conf *conf, const struct keypaths *kp,
 		if ((n = keyfile_format(ks, KEYFILE_SECRET, text,
 		    sizeof(text))) == -1)
 			err(1, "%s: cannot format the secret keys", kp->domain);
-		write_atomic(conf->keys_dir, kp->sec, text, (size_t)n, 0600);
+		write_atomic(conf->keys_dir, kp->sec, text, (size_t)n, 0600,
+		    conf->user);
 		sodium_memzero(text, sizeof(text));
 	}
 	if ((n = keyfile_format(ks, KEYFILE_PUBLIC, text, sizeof(text))) == -1)
 		err(1, "%s: cannot format the public keys", kp->domain);
-	write_atomic(conf->keys_dir, kp->pub, text, (size_t)n, 0644);
+	write_atomic(conf->keys_dir, kp->pub, text, (size_t)n, 0644,
+	    NULL);
 }
 
 /*
@@ -386,5 +400,7 @@ cmd_key(int argc, char *argv[])
 		return key_rollover(argc, argv);
 	if (strcmp(argv[0], "show") == 0)
 		return key_show(argc, argv);
+	if (strcmp(argv[0], "pin") == 0)
+		return cmd_keypin(argc, argv);	/* keypin.c */
 	usage();
 }

@@ -46,9 +46,11 @@
 #include "cmd.h"
 #include "ipc.h"
 #include "ipc_mbox.h"
+#include "ipc_push.h"
 #include "ipc_set.h"
 #include "log.h"
 #include "mbox.h"
+#include "push.h"
 #include "reply.h"
 #include "session.h"
 #include "set.h"
@@ -260,6 +262,8 @@ mbox_result(struct session *s, const struct ipc_mbox_res *res, int fd)
 		if (res->code < 400)
 			mbox_remember(s, st);
 		mbox_line(s, st, res->code, 0, res->text);
+		if (st->req.op == PUSH_OP_SUB_DEL && res->code == 283)
+			push_unsubscribed(s, res->text);	/* subscribe.c */
 		mbox_notes_flush(s, st);
 		return;
 	}
@@ -592,7 +596,10 @@ mbox_note(struct session *s, const struct ipc_mbox_event *ev,
 	 * SET NOTIFY NONE: nothing; IMPORTANT: the store does not tell
 	 * which messages are important, so no mailbox line either.
 	 */
-	if (set_notify(s) != SET_NOTIFY_ALL)
+	if (ev->code == PUSH_CODE_IMPORTANT) {	/* push.c */
+		if (set_notify(s) == SET_NOTIFY_NONE)
+			return;
+	} else if (set_notify(s) != SET_NOTIFY_ALL)
 		return;
 	if (ev->origin != 0 && (ev->origin >> IPC_REQSEQ_BITS) == s->id)
 		return;
@@ -650,7 +657,8 @@ mbox_event(const struct ipc_mbox_event *ev)
 	char		 line[REPLY_MAXLINE];
 	int		 n;
 
-	if (ev->code < 150 || ev->code > 153)
+	if ((ev->code < 150 || ev->code > 153) &&
+	    ev->code != PUSH_CODE_EVENT && ev->code != PUSH_CODE_IMPORTANT)
 		fatalx("deliver: mbox event code %d", ev->code);
 	if ((n = reply_format(line, sizeof(line), NULL, ev->code, 0, "%s",
 	    ev->text)) == -1) {

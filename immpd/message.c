@@ -34,6 +34,7 @@
 
 #include "imid.h"
 #include "ipc.h"
+#include "ipc_push.h"
 #include "ipc_relay.h"
 #include "log.h"
 #include "mime.h"
@@ -41,6 +42,7 @@
 #include "set.h"
 #include "spool.h"
 #include "trace.h"
+#include "envelope_wire.h"
 #include "util.h"
 
 #define B64_CHUNK	4096	/* base64 characters decoded per call */
@@ -62,12 +64,9 @@ static const char *const meta_headers[] = {
 
 static void	 msg_refuse(struct session *, struct message *, int,
 		    const char *, const char *);
-static void	 msg_rcpt_next(struct session *);
 static void	 msg_create(struct session *);
 static int	 msg_from(struct session *, const char *, const char **);
 static void	 msg_drop(struct session *);
-static int	 msg_add_rcpt(struct session *, struct message *,
-		    const char *);
 static const char *imid_text(const char *, char *, size_t);
 static int	 data_length(const struct cmd *, uint64_t *);
 static int	 data_parse(const struct cmd *, struct data_args *,
@@ -117,6 +116,13 @@ msg_refuse(struct session *s, struct message *m, int code,
 
 	session_reply(s, code, 0, "%s: %s", imid_text(imid, text,
 	    sizeof(text)), reason);
+	if (m->env != NULL && s->msg == m) {	/* at DONE: envelope_in.c */
+		log_warnx("session id=%016" PRIx64 " from=%s uuid=%s "
+		    "event=envelope-refused reason=recipient", s->id,
+		    s->remote, m->uuid);
+		msg_free(s);
+		return;
+	}
 	if (s->msg == m)
 		s->msg = NULL;
 	free(m->rcpts);
@@ -124,7 +130,7 @@ msg_refuse(struct session *s, struct message *m, int code,
 }
 
 /* Adds one recipient to m; 0, or -1 after a 420/421 reply. */
-static int
+int
 msg_add_rcpt(struct session *s, struct message *m, const char *word)
 {
 	struct imid	 id;
@@ -207,6 +213,12 @@ msg_deliver(struct session *s, const struct cmd *c)
 		    "[+IMPORTANT|-IMPORTANT] [+MULTIPART] [+SECURE].");
 		return;
 	}
+	/* DELIVER TO <domain>: the recipients are in the envelope. */
+	if (s->state == STATE_REMOTE && c->nwords == 3 && !c->quoted[2] &&
+	    strchr(c->word[2], '@') == NULL) {
+		envin_deliver(s, c->word[2]);
+		return;
+	}
 	if (cmd_check_switches(c, sw, &errstr) == -1 ||
 	    cmd_switch(c, "MULTIPART") == 0 || cmd_switch(c, "SECURE") == 0) {
 		session_reply(s, 400, 0, "Bad switch.");
@@ -261,6 +273,17 @@ msg_deliver(struct session *s, const struct cmd *c)
 	msg_rcpt_next(s);
 }
 
+void
+msg_open(struct session *s, struct message *m, uint64_t max_size)
+{
+	m->fd = -1;
+	m->state = MSG_RCPT;
+	m->rcur = 0;
+	m->max_size = max_size;
+	s->msg = m;
+	msg_rcpt_next(s);
+}
+
 /*
  * FROM (immp(7) RELAY): only in the Remote state, an account of the
  * authenticated domain.  0, or -1 with *err.
@@ -295,7 +318,7 @@ msg_from(struct session *s, const char *from, const char **err)
 	return (0);
 }
 
-static void
+void
 msg_rcpt_next(struct session *s)
 {
 	struct ipc_rcpt_check	 rc;
@@ -305,7 +328,10 @@ msg_rcpt_next(struct session *s)
 	    s->msg->rcpts[s->msg->rcur].remote)
 		s->msg->rcur++;
 	if (s->msg->rcur == s->msg->nrcpt) {
-		msg_create(s);
+		if (s->msg->env != NULL && s->msg->env->verified)
+			msg_commit(s);
+		else
+			msg_create(s);
 		return;
 	}
 	memset(&rc, 0, sizeof(rc));
@@ -316,6 +342,26 @@ msg_rcpt_next(struct session *s)
 	session_wait(s, WAIT_RCPT, rc.reqid);
 }
 
+/*
+ * A PUBLISH fan-out (m->fanout, subscribe.c) leaves out a subscriber
+ * that is refused on its own (420, 424) rather than failing the push
+ * for every other one; with none left: 292.
+ */
+static void
+msg_fanout_skip(struct session *s, struct message *m, const char *why)
+{
+	log_info("publish id=%016" PRIx64 " rcpt=%s skipped: %s", s->id,
+	    m->rcpts[m->rcur].account, why);
+	memmove(&m->rcpts[m->rcur], &m->rcpts[m->rcur + 1],
+	    (m->nrcpt - m->rcur - 1) * sizeof(*m->rcpts));
+	if (--m->nrcpt == 0) {
+		session_reply(s, 292, 0, "No subscribers.");
+		msg_free(s);
+		return;
+	}
+	msg_rcpt_next(s);
+}
+
 void
 msg_rcpt_result(struct session *s, const struct ipc_rcpt_result *rr)
 {
@@ -323,6 +369,10 @@ msg_rcpt_result(struct session *s, const struct ipc_rcpt_result *rr)
 
 	if (m == NULL || m->state != MSG_RCPT)
 		fatalx("%s: no recipient check pending", __func__);
+	if (rr->result == IPC_FAIL && m->fanout) {
+		msg_fanout_skip(s, m, "unknown recipient");
+		return;
+	}
 	if (rr->result == IPC_FAIL) {
 		msg_refuse(s, m, 420, m->rcpts[m->rcur].imid,
 		    "recipient refused.");
@@ -344,6 +394,10 @@ msg_block_result(struct session *s, int result, int by)
 
 	if (m == NULL || m->state != MSG_RCPT)
 		fatalx("%s: no recipient check pending", __func__);
+	if (result == IPC_FAIL && by == BLOCK_BY_USER && m->fanout) {
+		msg_fanout_skip(s, m, "the recipient blocks the sender");
+		return;
+	}
 	if (result == IPC_FAIL) {
 		msg_refuse(s, m, by == BLOCK_BY_USER ? 424 : 423,
 		    m->rcpts[m->rcur].imid, by == BLOCK_BY_USER ?
@@ -451,6 +505,7 @@ msg_free(struct session *s)
 	}
 	free(m->rcpts);
 	free(m->trace);
+	envin_free(m->env);
 	free(m);
 	s->msg = NULL;
 }
@@ -628,6 +683,8 @@ msg_data(struct session *s, const struct cmd *c)
 		}
 		p->meta = 1;	/* kept in memory like the metadata */
 	}
+	if (envin_data(s) == -1)	/* envelope_in.c */
+		goto refused;
 	if (p->meta && (p->metabuf = malloc(MSG_META_MAX)) == NULL) {
 		log_warn("data");
 		session_reply(s, 700, 0, "Internal error, try again later.");
@@ -753,6 +810,8 @@ part_store(struct session *s, const void *buf, size_t len)
 	}
 	p->len += len;
 	m->size += len;
+	if (m->env != NULL && envin_store(s, buf, len))
+		return;		/* the envelope, in memory */
 	if (p->meta) {
 		if (len > MSG_META_MAX - p->metalen) {
 			p->metaover = 1;
@@ -891,6 +950,13 @@ msg_part_end(struct session *s)
 		part_reset(s);
 		return;
 	}
+	if (m->env != NULL && m->env->cur) {
+		/* Not a part of the message either (envelope_in.c). */
+		if (part_drop(s) == 0)
+			envin_envelope_end(s);
+		part_reset(s);
+		return;
+	}
 	if (p->trace && !p->metaover) {
 		/* Not a part of the message: kept aside (relay_trace.c). */
 		if (part_drop(s) == 0)
@@ -920,6 +986,8 @@ msg_part_end(struct session *s)
 		}
 		m->has_meta = 1;
 	}
+	if (m->env != NULL)
+		envin_part_done(s);	/* its line of the digest */
 	if (spool_w_end(&m->sw) == -1) {
 		log_warn("spool %s", m->uuid);
 		msg_drop(s);
@@ -1005,9 +1073,6 @@ void
 msg_done(struct session *s, const struct cmd *c)
 {
 	struct message		*m = s->msg;
-	struct ipc_msg_rcpt	 mr;
-	struct ipc_msg_commit	 mc;
-	size_t			 i;
 
 	if (c->nwords != 1 || c->nswitch != 0) {
 		session_reply(s, 400, 0, "Syntax: DONE.");
@@ -1021,7 +1086,27 @@ msg_done(struct session *s, const struct cmd *c)
 		session_reply(s, 433, 0, "Empty message.");
 		return;
 	}
-	if ((s->state == STATE_REMOTE && trace_finish(s) == -1) ||
+	if ((m->flags & MSGF_PUSH) && m->nparts != 1) {	/* push.c */
+		session_reply(s, 484, 0, "A push has exactly one DATA block.");
+		return;
+	}
+	if (m->env != NULL) {	/* checked first (envelope_in.c) */
+		envin_done(s);
+		return;
+	}
+	msg_commit(s);
+}
+
+void
+msg_commit(struct session *s)
+{
+	struct message		*m = s->msg;
+	struct ipc_msg_rcpt	 mr;
+	struct ipc_msg_commit	 mc;
+	size_t			 i;
+
+	if ((m->env != NULL && envin_record(s) == -1) ||
+	    (s->state == STATE_REMOTE && trace_finish(s) == -1) ||
 	    spool_w_finish(&m->sw) == -1) {
 		log_warn("spool %s", m->uuid);
 		session_reply(s, 720, 0,

@@ -30,13 +30,16 @@
 #include "control.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_env.h"
 #include "ipc_ctl.h"
 #include "ipc_mbox.h"
 #include "log.h"
 #include "mbox.h"
 #include "ipc_relay.h"
 #include "outbound.h"
+#include "envelope_wire.h"
 #include "sandbox.h"
+#include "push.h"
 #include "session.h"
 #include "set.h"
 
@@ -379,15 +382,38 @@ lookup_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 	struct ipc_rcpt_result		*rr;
 	struct ipc_key_result		*kr;
 	struct ipc_cookie_result	*cr;
+	struct ipc_env_checked		*ec;
 	struct session			*s;
+	uint32_t			 i;
 
+	if (imsg->hdr.type == IMSG_ENV_MADE) {	/* with a memfd */
+		outbound_env_made(imsg);
+		return;
+	}
 	if (imsg->fd != -1)
 		fatalx("lookup: unexpected descriptor");
+	if (imsg->hdr.type == IMSG_ENV_CHECKED) {	/* envelope_in.c */
+		ec = ipc_payload(imsg, sizeof(*ec));
+		if (!ipc_check_str(ec->reason, sizeof(ec->reason)) ||
+		    !ipc_check_str(ec->sender, sizeof(ec->sender)) ||
+		    ec->nrcpt > IPC_ENV_RCPTS)
+			fatalx("lookup: bad ENV_CHECKED");
+		for (i = 0; i < ec->nrcpt; i++)
+			if (!ipc_check_str(ec->rcpt[i], sizeof(ec->rcpt[i])))
+				fatalx("lookup: bad ENV_CHECKED recipient");
+		if ((s = session_expect(ec->reqid, WAIT_ENV)) == NULL)
+			return;
+		envin_checked(s, ec);
+		session_kick(s);
+		return;
+	}
 	/* Relay (ipc_relay.h): outbound sessions and AUTH VERIFY. */
 	if (outbound_lookup_imsg(imsg))
 		return;
 	if (set_lookup_imsg(imsg))
 		return;		/* SET GLOBAL, blocking (set.c) */
+	if (push_lookup_imsg(imsg))
+		return;		/* PUBLISH, SUBSCRIBE (subscribe.c) */
 	if (imsg->hdr.type == IMSG_RELAY_COOKIE_RESULT) {
 		cr = ipc_payload(imsg, sizeof(*cr));
 		if ((s = session_expect(cr->reqid, WAIT_VERIFY)) == NULL)
@@ -444,10 +470,21 @@ queue_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
 	struct ipc_msg_created		*cr;
 	struct ipc_msg_committed	*mc;
+	struct ipc_keypin_result	*kp;
 	struct session			*s;
 
 	if (outbound_queue_imsg(imsg))
 		return;		/* relay (outbound.c) */
+	if (imsg->hdr.type == IMSG_ENV_PIN) {	/* envelope_in.c */
+		if (imsg->fd != -1)
+			fatalx("queue: unexpected descriptor");
+		kp = ipc_payload(imsg, sizeof(*kp));
+		if ((s = session_expect(kp->reqid, WAIT_ENV)) == NULL)
+			return;
+		envin_pin(s, kp);
+		session_kick(s);
+		return;
+	}
 	switch (imsg->hdr.type) {
 	case IMSG_QUEUE_MSG_CREATED:
 		cr = ipc_payload(imsg, sizeof(*cr));

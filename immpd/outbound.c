@@ -28,12 +28,17 @@
 #include <sodium.h>
 #include <tls.h>
 
+#include "envelope_keys.h"
+#include "envelope_wire.h"
 #include "imid.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_env.h"
+#include "ipc_push.h"
 #include "ipc_relay.h"
 #include "log.h"
 #include "outbound.h"
+#include "push.h"
 #include "reply.h"
 #include "session.h"
 #include "spool.h"
@@ -57,11 +62,15 @@ enum ob_state {
 	OB_COOKIE,		/* waiting for our cookie (lookup) */
 	OB_AUTH,		/* AUTH COOKIE sent */
 	OB_VERIFY,		/* AUTH VERIFY sent (call-back) */
+	OB_KEYS,		/* KEY REQUEST sent (envelope_keys.h) */
+	OB_KEYPIN,		/* waiting for the key pin check (queue) */
 	OB_IDLE,		/* authenticated, no message */
+	OB_ENVELOPE,		/* waiting for the envelope (lookup) */
 	OB_DELIVER,		/* DELIVER sent */
 	OB_DATA,		/* DATA + literal sent */
 	OB_DONE,		/* DONE sent */
 	OB_QUIT,		/* QUIT sent, closing */
+	OB_LINE,		/* a line job's command sent (outbound_line) */
 };
 
 struct ob_rcpt {
@@ -74,6 +83,8 @@ struct ob_rcpt {
 struct ob_job {
 	TAILQ_ENTRY(ob_job)	 entry;
 	struct ipc_relay_msg	 m;
+	char			*line;	/* a line job (outbound_line), or NULL */
+	uint64_t		 lreqid;	/* caller's id, 0: answered */
 	int			 fd;
 	struct ob_rcpt		*rcpts;
 	size_t			 nrcpt;
@@ -113,6 +124,14 @@ struct ob_conn {
 	char			 rnonce[IPC_NONCE_MAX];	/* 101 i= */
 	char			 lasterr[IPC_REASON_MAX];
 	uint32_t		 nmsgs;
+	/* relay: the peer's domain keys (KEY REQUEST, ipc_env.h) */
+	struct envkeys		*keys;
+	struct ipc_keypin_result keypin;
+	/* relay: the current message's envelope (envelope_wire.h) */
+	char			*envtext;
+	size_t			 envlen;
+	int			 envmode;	/* sent with the envelope */
+	int			 envskip;	/* sent without one */
 	/* relay: the message being sent */
 	struct ob_job		*job;
 	struct spool_part	*parts;
@@ -158,7 +177,14 @@ static void		 conn_secure(struct ob_conn *);
 static void		 conn_next(struct ob_conn *);
 static void		 conn_pump(struct ob_conn *);
 static void		 conn_quit(struct ob_conn *);
+static void		 conn_keys(struct ob_conn *);
+static void		 conn_keys_line(struct ob_conn *, int, int,
+			    const char *);
 static void		 job_deliver(struct ob_conn *);
+static int		 job_envelope(struct ob_conn *);
+static int		 job_refused(struct ob_conn *, int, const char *,
+			    const char *);
+static void		 job_envelope_part(struct ob_conn *);
 static void		 job_part(struct ob_conn *);
 static void		 job_deliver_reply(struct ob_conn *, int,
 			    const char *);
@@ -321,6 +347,8 @@ conn_free(struct ob_conn *c)
 	}
 	conn_close_io(c);
 	free(c->parts);
+	free(c->keys);
+	free(c->envtext);
 	event_free(c->timer);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
@@ -641,7 +669,9 @@ conn_lines(struct ob_conn *c)
 		log_debug("outbound %" PRIu64 " < %s", c->id, line);
 		memcpy(idbuf, id != NULL ? id : "", idlen);
 		idbuf[idlen] = '\0';
-		if (!more)
+		if (c->state == OB_KEYS)
+			conn_keys_line(c, code, more, text);
+		else if (!more)
 			conn_reply(c, idbuf, code, text);
 		else if (code >= 700 && c->state == OB_GREETING)
 			conn_reply(c, idbuf, code, text);
@@ -719,8 +749,7 @@ conn_reply(struct ob_conn *c, const char *id, int code, const char *text)
 		c->authed = 1;
 		log_info("outbound %" PRIu64 " domain=%s authenticated as %s",
 		    c->id, c->domain, c->dest->issuer);
-		c->state = OB_IDLE;
-		conn_next(c);
+		conn_keys(c);
 		return;
 	case OB_VERIFY:
 		if (strcmp(id, c->tag) != 0)
@@ -732,7 +761,14 @@ conn_reply(struct ob_conn *c, const char *id, int code, const char *text)
 		    IPC_FAIL);
 		c->purpose = OB_RELAY;
 		c->sreqid = 0;
-		conn_quit(c);
+		if (code != 211) {
+			conn_quit(c);
+			return;
+		}
+		/* Learn and pin the issuer's domain keys (draft 6.1). */
+		conn_keys(c);
+		if (conn_flush(c) == -1)
+			conn_free(c);
 		return;
 	case OB_DELIVER:
 		job_deliver_reply(c, code, text);
@@ -764,9 +800,23 @@ conn_reply(struct ob_conn *c, const char *id, int code, const char *text)
 			job_settle(c->job, IPC_OK, why);
 		} else {
 			reply_reason(why, sizeof(why), "DONE", code, text);
+			/* envelope_wire.h: recipients are refused at DONE */
+			if (c->envmode && job_refused(c, code, text, why))
+				return;
 			job_settle(c->job, code >= 700 ? IPC_TEMPFAIL :
 			    IPC_FAIL, why);
 		}
+		job_free(c->job);
+		c->job = NULL;
+		c->nmsgs++;
+		c->state = OB_IDLE;
+		conn_next(c);
+		return;
+	case OB_LINE:	/* outbound_line: the final reply is the answer */
+		if (code >= 300 && code < 400)
+			return;
+		subscribe_line_done(c->job->lreqid, code, text);
+		c->job->lreqid = 0;
 		job_free(c->job);
 		c->job = NULL;
 		c->nmsgs++;
@@ -873,8 +923,12 @@ conn_secure(struct ob_conn *c)
 		    rnd[4], rnd[5], rnd[6], rnd[7]);
 		sodium_bin2base64(b64, sizeof(b64), c->cookie,
 		    sizeof(c->cookie), sodium_base64_VARIANT_ORIGINAL);
-		conn_send(c, "AS %s AUTH VERIFY %s %s %s %s", c->tag,
-		    c->receiver, c->domain, c->nonce, b64);
+		/*
+		 * Base64 may begin with "+" (a switch, immp(7) GRAMMAR):
+		 * nonce and cookie always travel quoted.
+		 */
+		conn_send(c, "AS %s AUTH VERIFY %s %s \"%s\" \"%s\"",
+		    c->tag, c->receiver, c->domain, c->nonce, b64);
 		c->state = OB_VERIFY;
 		(void)conn_flush(c);
 		return;
@@ -900,10 +954,56 @@ conn_cookie(struct ob_conn *c, const struct ipc_cookie *ck)
 	}
 	sodium_bin2base64(b64, sizeof(b64), ck->cookie, sizeof(ck->cookie),
 	    sodium_base64_VARIANT_ORIGINAL);
-	conn_send(c, "AUTH COOKIE %s %s", c->dest->issuer, b64);
+	conn_send(c, "AUTH COOKIE %s \"%s\"", c->dest->issuer, b64);
 	c->state = OB_AUTH;
 	if (conn_flush(c) == -1)
 		conn_fail(c, IPC_TEMPFAIL, c->lasterr);
+}
+
+/*
+ * KEY REQUEST for the destination's domain keys after AUTH COOKIE
+ * (draft 6.1, immp(7) RELAY); the queue checks them against the key
+ * pins (ipc_env.h) before the first message.
+ */
+static void
+conn_keys(struct ob_conn *c)
+{
+	if (c->keys == NULL && (c->keys = calloc(1, sizeof(*c->keys))) ==
+	    NULL)
+		fatal("outbound");
+	envkeys_init(c->keys, c->domain);
+	conn_send(c, "KEY REQUEST %s", c->domain);
+	c->state = OB_KEYS;
+	conn_arm(c, OB_STEP_TIMEOUT);
+}
+
+static void
+conn_keys_line(struct ob_conn *c, int code, int more, const char *text)
+{
+	struct ipc_keypin_check	 kc;
+	char			 why[IPC_REASON_MAX];
+	enum ek_status		 st;
+
+	/* 401: a server without KEY REQUEST publishes no keys. */
+	st = code == 401 && !more ? EK_NOKEYS :
+	    envkeys_line(c->keys, code, more, text);
+	if (st == EK_MORE)
+		return;
+	if (st == EK_ERROR) {
+		(void)snprintf(why, sizeof(why), "KEY REQUEST: %s (%d)",
+		    c->keys->err, code);
+		conn_fail(c, code >= 400 && code < 700 ? IPC_FAIL :
+		    IPC_TEMPFAIL, why);
+		return;
+	}
+	memset(&kc, 0, sizeof(kc));
+	kc.reqid = c->id;
+	kc.have = st == EK_DONE;
+	(void)strlcpy(kc.domain, c->domain, sizeof(kc.domain));
+	if (kc.have)
+		kc.view = c->keys->view;
+	c->state = OB_KEYPIN;
+	net_compose(env->queue, IMSG_ENV_KEYPIN_CHECK, &kc, sizeof(kc));
 }
 
 static void
@@ -928,6 +1028,13 @@ conn_next(struct ob_conn *c)
 		    (j = TAILQ_FIRST(&d->jobs)) == NULL)
 			break;
 		TAILQ_REMOVE(&d->jobs, j, entry);
+		if (j->line != NULL) {	/* outbound_line */
+			c->job = j;
+			conn_send(c, "%s", j->line);
+			c->state = OB_LINE;
+			conn_arm(c, OB_STEP_TIMEOUT);
+			return;
+		}
 		if ((j->m.flags & MSGF_SECURE) && c->insecure) {
 			log_warnx("relay held uuid=%s domain=%s: +SECURE "
 			    "message and the TLS pin check failed; retry in "
@@ -938,6 +1045,7 @@ conn_next(struct ob_conn *c)
 			continue;
 		}
 		c->job = j;
+		c->envmode = c->envskip = 0;
 		job_deliver(c);
 		return;
 	}
@@ -975,6 +1083,10 @@ job_settle(struct ob_job *j, int result, const char *why)
 {
 	size_t	i;
 
+	if (j->line != NULL && j->lreqid != 0) {	/* outbound_line */
+		subscribe_line_done(j->lreqid, 0, why);
+		j->lreqid = 0;
+	}
 	for (i = 0; i < j->nrcpt; i++)
 		rcpt_result(&j->rcpts[i], result, why);
 }
@@ -982,23 +1094,60 @@ job_settle(struct ob_job *j, int result, const char *why)
 static void
 job_free(struct ob_job *j)
 {
+	free(j->line);
 	if (j->fd != -1)
 		close(j->fd);
 	free(j->rcpts);
 	free(j);
 }
 
-/* The recipient as the sender wrote it: local[+folder]@domain. */
+/*
+ * The recipient as the sender wrote it: local[+folder]@domain; for a
+ * push (MSGF_PUSH, ipc_push.h) the folder is the node's name: not shown.
+ */
 static void
-job_imid(const struct ob_rcpt *r, char *buf, size_t size)
+job_imid(const struct ob_rcpt *r, int push, char *buf, size_t size)
 {
 	const char	*at = strchr(r->account, '@');
 
-	if (r->folder[0] == '\0' || at == NULL)
+	if (r->folder[0] == '\0' || at == NULL || push)
 		(void)snprintf(buf, size, "%s", r->account);
 	else
 		(void)snprintf(buf, size, "%.*s+%s%s", (int)(at - r->account),
 		    r->account, r->folder, at);
+}
+
+/*
+ * A 420 or 421 "<imid>: reason" (to DELIVER, or to DONE of a message
+ * with an envelope) names one recipient: it is settled as refused and
+ * the message sent again to the others.  Returns 1 if so, else 0.
+ */
+static int
+job_refused(struct ob_conn *c, int code, const char *text, const char *why)
+{
+	struct ob_job	*j = c->job;
+	char		 one[IPC_ACCOUNT_MAX + IPC_FOLDER_MAX];
+	const char	*colon;
+	size_t		 i, n;
+
+	if ((code != 420 && code != 421) ||
+	    (colon = strstr(text, ": ")) == NULL)
+		return (0);
+	n = colon - text;
+	for (i = 0; i < j->nrcpt; i++) {
+		job_imid(&j->rcpts[i], (j->m.flags & MSGF_PUSH) != 0, one,
+		    sizeof(one));
+		if (!j->rcpts[i].settled && strlen(one) == n &&
+		    strncasecmp(one, text, n) == 0)
+			break;
+	}
+	if (i == j->nrcpt)
+		return (0);
+	log_info("relay uuid=%s rcpt=%s refused: %s", j->m.uuid, one, why);
+	rcpt_result(&j->rcpts[i], IPC_FAIL, why);
+	c->envmode = 0;
+	job_deliver(c);	/* the others again */
+	return (1);
 }
 
 /* DELIVER TO the recipients not settled yet. */
@@ -1008,13 +1157,18 @@ job_deliver(struct ob_conn *c)
 	struct ob_job	*j = c->job;
 	char		 line[CMD_MAXLINE], one[IPC_ACCOUNT_MAX +
 			    IPC_FOLDER_MAX];
+	const char	*at;
 	size_t		 i, len, n = 0;
 
-	len = strlcpy(line, "DELIVER TO", sizeof(line));
+	if (!c->envskip && job_envelope(c) == 0)
+		return;
+	len = strlcpy(line, (j->m.flags & MSGF_PUSH) ? "PUSH TO" :
+	    "DELIVER TO", sizeof(line));
 	for (i = 0; i < j->nrcpt; i++) {
 		if (j->rcpts[i].settled)
 			continue;
-		job_imid(&j->rcpts[i], one, sizeof(one));
+		job_imid(&j->rcpts[i], (j->m.flags & MSGF_PUSH) != 0, one,
+		    sizeof(one));
 		len += snprintf(line + len, sizeof(line) - len, " %s", one);
 		n++;
 	}
@@ -1032,8 +1186,14 @@ job_deliver(struct ob_conn *c)
 		len += snprintf(line + len, sizeof(line) - len, " +MULTIPART");
 	if (j->m.flags & MSGF_SECURE)
 		len += snprintf(line + len, sizeof(line) - len, " +SECURE");
-	(void)snprintf(line + len, sizeof(line) - len, " FROM %s",
-	    j->m.sender);
+	if ((j->m.flags & MSGF_PUSH) && (at = strchr(j->m.sender, '@')) !=
+	    NULL)	/* "FROM owner/name@domain" (ipc_push.h) */
+		(void)snprintf(line + len, sizeof(line) - len,
+		    " FROM %.*s/%s%s", (int)(at - j->m.sender), j->m.sender,
+		    j->rcpts[0].folder, at);
+	else
+		(void)snprintf(line + len, sizeof(line) - len, " FROM %s",
+		    j->m.sender);
 	conn_send(c, "%s", line);
 	c->state = OB_DELIVER;
 	conn_arm(c, OB_STEP_TIMEOUT);
@@ -1043,10 +1203,7 @@ static void
 job_deliver_reply(struct ob_conn *c, int code, const char *text)
 {
 	struct ob_job	*j = c->job;
-	char		 why[IPC_REASON_MAX], one[IPC_ACCOUNT_MAX +
-			    IPC_FOLDER_MAX];
-	const char	*colon;
-	size_t		 i, n;
+	char		 why[IPC_REASON_MAX];
 
 	if (code == 270) {
 		if (c->parts == NULL && (c->parts = calloc(SPOOL_MAX_PARTS,
@@ -1062,34 +1219,99 @@ job_deliver_reply(struct ob_conn *c, int code, const char *text)
 			return;
 		}
 		c->partcur = 0;
+		if (c->envmode) {	/* the envelope first */
+			job_envelope_part(c);
+			return;
+		}
 		job_part(c);
 		return;
 	}
 	reply_reason(why, sizeof(why), "DELIVER", code, text);
-	if (code == 420 || code == 421) {
-		/* "<imid>: reason": that recipient is refused. */
-		if ((colon = strstr(text, ": ")) != NULL) {
-			n = colon - text;
-			for (i = 0; i < j->nrcpt; i++) {
-				job_imid(&j->rcpts[i], one, sizeof(one));
-				if (!j->rcpts[i].settled &&
-				    strlen(one) == n &&
-				    strncasecmp(one, text, n) == 0)
-					break;
-			}
-			if (i < j->nrcpt) {
-				log_info("relay uuid=%s rcpt=%s refused: %s",
-				    j->m.uuid, one, why);
-				rcpt_result(&j->rcpts[i], IPC_FAIL, why);
-				job_deliver(c);	/* the others again */
-				return;
-			}
-		}
-	}
+	if (job_refused(c, code, text, why))
+		return;
 	job_settle(j, code >= 700 ? IPC_TEMPFAIL : IPC_FAIL, why);
 	job_free(j);
 	c->job = NULL;
 	conn_next(c);
+}
+
+/*
+ * A message for a domain whose keys are pinned goes with an envelope
+ * (envelope_wire.h): reads the spool index, hashes the parts and asks
+ * immp-lookup to sign and seal (OB_ENVELOPE; outbound_env_made goes
+ * on).  Returns 0 when it did (or settled the job), -1 when the message
+ * goes the plain way: no keys pinned, a push, too many recipients.
+ */
+static int
+job_envelope(struct ob_conn *c)
+{
+	struct ob_job		*j = c->job;
+	struct ipc_env_make	*req;
+	char			 one[IPC_ACCOUNT_MAX + IPC_FOLDER_MAX];
+	size_t			 i;
+
+	if ((c->keypin.state != KEYPIN_MATCH && c->keypin.state !=
+	    KEYPIN_NEW && c->keypin.state != KEYPIN_ROLLOVER) ||
+	    (j->m.flags & MSGF_PUSH))
+		return (-1);
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		fatal("outbound");
+	req->reqid = c->id;
+	(void)strlcpy(req->origin, c->dest->issuer, sizeof(req->origin));
+	(void)strlcpy(req->destination, c->domain, sizeof(req->destination));
+	memcpy(req->seal_pk, c->keypin.seal_pk, sizeof(req->seal_pk));
+	(void)strlcpy(req->sender, j->m.sender, sizeof(req->sender));
+	req->flags = j->m.flags & (MSGF_IMPORTANT | MSGF_UNIMPORTANT |
+	    MSGF_MULTIPART | MSGF_SECURE);
+	for (i = 0; i < j->nrcpt; i++) {
+		if (j->rcpts[i].settled)
+			continue;
+		job_imid(&j->rcpts[i], 0, one, sizeof(one));
+		if (envout_add_rcpt(req, one) == -1) {
+			log_info("relay uuid=%s domain=%s: too many "
+			    "recipients for one envelope, sent without",
+			    j->m.uuid, c->domain);
+			free(req);
+			c->envskip = 1;
+			return (-1);
+		}
+	}
+	if (c->parts == NULL && (c->parts = calloc(SPOOL_MAX_PARTS,
+	    sizeof(*c->parts))) == NULL)
+		fatal("outbound");
+	if (spool_read_index(j->fd, c->parts, SPOOL_MAX_PARTS,
+	    &c->nparts) == -1 || c->nparts == 0 ||
+	    envout_digest(j->fd, c->parts, c->nparts, req->digest) == -1) {
+		log_warn("relay uuid=%s: spool file", j->m.uuid);
+		free(req);
+		job_settle(j, IPC_TEMPFAIL, "spool file unreadable");
+		job_free(j);
+		c->job = NULL;
+		conn_quit(c);
+		return (0);
+	}
+	free(c->envtext);
+	c->envtext = NULL;
+	net_compose(env->lookup, IMSG_ENV_MAKE, req, sizeof(*req));
+	sodium_memzero(req, sizeof(*req));
+	free(req);
+	c->state = OB_ENVELOPE;
+	conn_arm(c, OB_STEP_TIMEOUT);
+	return (0);
+}
+
+/* DATA of the envelope part, before the parts of the message. */
+static void
+job_envelope_part(struct ob_conn *c)
+{
+	conn_send(c, "DATA NAME \"envelope\" TYPE %s LENGTH %zu",
+	    ENVELOPE_TYPE, c->envlen);
+	if (evbuffer_add(c->out, c->envtext, c->envlen) == -1)
+		fatalx("outbound: out of memory");
+	c->partcur = -1;	/* the 272 goes on with part 0 */
+	c->litleft = 0;
+	c->state = OB_DATA;
+	conn_arm(c, OB_STEP_TIMEOUT);
 }
 
 /* DATA for the current part, and its literal. */
@@ -1225,6 +1447,7 @@ outbound_queue_imsg(struct imsg *imsg)
 	struct ipc_relay_rcpt	 rr;
 	struct ipc_relay_msg	 rm;
 	struct ipc_pin_result	 pr;
+	struct ipc_keypin_result kr;
 	struct ob_job		*j;
 	struct ob_dest		*d;
 	struct ob_conn		*c;
@@ -1278,6 +1501,43 @@ outbound_queue_imsg(struct imsg *imsg)
 		    rm.domain, rm.nrcpt);
 		dest_kick(d);
 		return (1);
+	case IMSG_ENV_KEYPIN_RESULT:
+		if (imsg->fd != -1)
+			fatalx("queue: descriptor with KEYPIN_RESULT");
+		memcpy(&kr, ipc_payload(imsg, sizeof(kr)), sizeof(kr));
+		if ((c = conn_byid(kr.reqid)) == NULL ||
+		    c->state != OB_KEYPIN)
+			return (1);
+		c->keypin = kr;
+		if (c->dest == NULL) {
+			/* A call-back: the keys are pinned, nothing to send. */
+			log_info("outbound %" PRIu64 " call-back domain=%s "
+			    "keys=%s", c->id, c->domain,
+			    kr.state == KEYPIN_NONE ? "none" :
+			    kr.state == KEYPIN_MISMATCH ||
+			    kr.state == KEYPIN_GONE ? "refused" :
+			    kr.state == KEYPIN_ERROR ? "error" : "pinned");
+			conn_quit(c);
+			return (1);
+		}
+		if (kr.state == KEYPIN_MISMATCH || kr.state == KEYPIN_GONE) {
+			c->authed = 0;	/* every waiting message waits */
+			conn_fail(c, IPC_RELAY_HOLD, kr.state ==
+			    KEYPIN_GONE ? "the domain no longer publishes "
+			    "its pinned keys" : "the domain's keys changed "
+			    "without a rollover (immpctl key pin accept)");
+			return (1);
+		}
+		if (kr.state == KEYPIN_ERROR) {
+			c->authed = 0;
+			conn_fail(c, IPC_TEMPFAIL, "key pin store unusable");
+			return (1);
+		}
+		c->state = OB_IDLE;
+		conn_next(c);
+		if (c->state != OB_IDLE && c->fd != -1 && conn_flush(c) == -1)
+			conn_fail(c, IPC_TEMPFAIL, c->lasterr);
+		return (1);
 	case IMSG_RELAY_PIN_RESULT:
 		if (imsg->fd != -1)
 			fatalx("queue: descriptor with PIN_RESULT");
@@ -1321,6 +1581,69 @@ outbound_lookup_imsg(struct imsg *imsg)
 	default:
 		return (0);
 	}
+}
+
+void
+outbound_line(const char *domain, const char *issuer, const char *line,
+    uint64_t reqid)
+{
+	struct ob_job	*j;
+	struct ob_dest	*d;
+	char		 dom[IPC_DOMAIN_MAX], iss[IPC_DOMAIN_MAX];
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->line = strdup(line)) == NULL)
+		fatal("outbound");
+	j->fd = -1;
+	j->lreqid = reqid;
+	lower(dom, domain, sizeof(dom));
+	lower(iss, issuer, sizeof(iss));
+	d = dest_get(dom, iss);
+	TAILQ_INSERT_TAIL(&d->jobs, j, entry);
+	log_debug("outbound line to %s queued", dom);
+	dest_kick(d);
+}
+
+void
+outbound_env_made(struct imsg *imsg)
+{
+	struct ipc_env_made	 res;
+	struct ob_conn		*c;
+
+	memcpy(&res, ipc_payload(imsg, sizeof(res)), sizeof(res));
+	if (!ipc_check_str(res.reason, sizeof(res.reason)) ||
+	    (res.result == IPC_OK) != (imsg->fd != -1))
+		fatalx("lookup: bad ENV_MADE");
+	if ((c = conn_byid(res.reqid)) == NULL || c->state != OB_ENVELOPE ||
+	    c->job == NULL) {
+		if (imsg->fd != -1)
+			close(imsg->fd);
+		return;
+	}
+	if (res.result == IPC_OK) {
+		c->envtext = envout_read(imsg->fd, &c->envlen);
+		close(imsg->fd);
+		if (c->envtext == NULL)
+			fatal("lookup: envelope descriptor");
+		c->envmode = 1;
+		log_debug("relay uuid=%s domain=%s: envelope %zu octets",
+		    c->job->m.uuid, c->domain, c->envlen);
+		conn_send(c, "DELIVER TO %s", c->domain);
+		c->state = OB_DELIVER;
+	} else if (res.result == IPC_FAIL) {
+		/* No keys of our own to sign with: sent as before. */
+		log_info("relay uuid=%s domain=%s: sent without an "
+		    "envelope: %s", c->job->m.uuid, c->domain, res.reason);
+		c->envskip = 1;
+		job_deliver(c);
+	} else {
+		job_settle(c->job, IPC_TEMPFAIL, res.reason);
+		job_free(c->job);
+		c->job = NULL;
+		conn_quit(c);
+	}
+	if (c->fd != -1 && conn_flush(c) == -1)
+		conn_fail(c, IPC_TEMPFAIL, c->lasterr);
 }
 
 void

@@ -50,12 +50,34 @@ int	 outbound_queue_imsg(struct imsg *imsg);
 int	 outbound_lookup_imsg(struct imsg *imsg);
 
 /*
+ * outbound_line: queues one server-to-server command line (no literal;
+ * immp(7) SUBSCRIBE between domains) for domain, sent over an AUTH
+ * COOKIE session issued for our domain issuer like a relayed message.
+ * Its final reply (3xx skipped) goes to subscribe_line_done(reqid, code,
+ * text) exactly once, never before this function returns; a failure to
+ * reach the domain gives code 0 and the reason.  reqid 0: no answer
+ * wanted (subscribe_line_done ignores it).
+ */
+void	 outbound_line(const char *domain, const char *issuer,
+	    const char *line, uint64_t reqid);
+
+/*
+ * outbound_env_made: IMSG_ENV_MADE from immp-lookup (ipc_env.h), with
+ * its memfd (closed here): the envelope of the message the outbound
+ * session waits for is sent (DELIVER TO <domain>, the envelope part,
+ * the parts); without keys of our own the message goes without one.
+ * Draft 5.1, 8.3; immp(7) RELAY.
+ */
+void	 outbound_env_made(struct imsg *imsg);
+
+/*
  * outbound_callback: starts the call-back for an AUTH COOKIE received
  * by the session that owns reqid: connects to issuer's server and asks
  * it to verify cookie[32] for receiver and nonce.  The answer goes to
  * cookie_callback_done(reqid, IPC_OK or IPC_FAIL) exactly once, never
  * before this function returns.
  */
+
 void	 outbound_callback(uint64_t reqid, const char *receiver,
 	    const char *issuer, const char *nonce, const uint8_t *cookie);
 

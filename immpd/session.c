@@ -36,6 +36,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "mbox.h"
+#include "push.h"
 #include "reply.h"
 #include "session.h"
 #include "set.h"
@@ -100,6 +101,10 @@ static const struct {
 	{ "KEY",	NULL,		0, key_cmd },
 	{ "MBOX",	NULL,		0, mbox_cmd },
 	{ "SET",	NULL,		0, set_cmd },
+	{ "PUSH",	NULL,		0, push_cmd },		/* push.c */
+	{ "SUBSCRIBE",	NULL,		0, subscribe_cmd },
+	{ "UNSUBSCRIBE", NULL,		0, unsubscribe_cmd },
+	{ "PUBLISH",	NULL,		0, publish_cmd },
 };
 
 static int

@@ -106,6 +106,8 @@ enum session_wait {
 	WAIT_MBOX,		/* IMSG_MBOX_RESULT */
 	WAIT_SET,		/* IMSG_SET_RESULT (set.c) */
 	WAIT_BLOCK,		/* IMSG_BLOCK_MSG_RESULT (set.c) */
+	WAIT_PUBSUB,		/* IMSG_PUBSUB_RESULT, outbound_line (push.h) */
+	WAIT_ENV,		/* IMSG_ENV_PIN, _CHECKED (envelope_in.c) */
 };
 
 /* The DATA block being received (also when it is only discarded). */
@@ -132,6 +134,8 @@ struct part {
 	int		 metaover;	/* more than MSG_META_MAX octets */
 	struct spool_writer saved;	/* writer before the part began */
 };
+
+struct envin;
 
 struct rcpt {
 	char		 imid[MSG_IMID_MAX];	/* as the client wrote it */
@@ -161,9 +165,11 @@ struct message {
 	uint64_t	 max_size;	/* max-message-size at DELIVER TO */
 	int		 nparts;
 	int		 has_meta;	/* a metadata part was saved */
+	int		 fanout;	/* PUBLISH: skip refused rcpts */
 	char		 sender[IPC_ACCOUNT_MAX];	/* FROM, Remote state */
 	char		*trace;		/* hops received (trace.h) */
 	size_t		 tracelen;
+	struct envin	*env;		/* DELIVER TO <domain>, envelope_in.c */
 };
 
 struct session {
@@ -354,6 +360,26 @@ void	 msg_deliver(struct session *, const struct cmd *);
 void	 msg_data(struct session *, const struct cmd *);
 /* msg_done: "DONE": finishes the spool file and commits it. */
 void	 msg_done(struct session *, const struct cmd *);
+
+/*
+ * msg_commit: the end of DONE once an envelope message passed its checks
+ * (envelope_in.c): the record, the trace, the spool file committed.
+ */
+void	 msg_commit(struct session *);
+
+/*
+ * msg_add_rcpt: adds the recipient text word to m as DELIVER TO does
+ * (immp(7) DELIVER): 0, or -1 after a 420/421/422 reply (m then freed;
+ * an envelope message is dropped, envelope_in.c).
+ */
+int	 msg_add_rcpt(struct session *, struct message *, const char *);
+
+/*
+ * msg_rcpt_next: checks the next recipient of s->msg with lookup; after
+ * the last one asks for a spool file, or for an envelope message that
+ * was verified commits it (msg_commit).
+ */
+void	 msg_rcpt_next(struct session *);
 /* msg_input: len octets of the current literal (raw or base64). */
 void	 msg_input(struct session *, const char *buf, size_t len);
 /* msg_line: one line (without CRLF) of a +BASE64 block without LENGTH. */
@@ -375,6 +401,13 @@ void	 msg_committed(struct session *, const struct ipc_msg_committed *);
  * by is BLOCK_BY_*), anything else 700.
  */
 void	 msg_block_result(struct session *, int result, int by);
+/*
+ * msg_open: starts m, a message built by another command (PUSH TO,
+ * push.c; rcpts and flags filled in), as DELIVER TO does: recipients
+ * checked, spool file created, 270.  m is owned from here; max_size is
+ * its size limit in octets.
+ */
+void	 msg_open(struct session *, struct message *m, uint64_t max_size);
 /* msg_free: drops the open message and part (rollback if created). */
 void	 msg_free(struct session *);
 

@@ -11,19 +11,18 @@
  */
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 #include <tls.h>
 
+#include "bench_util.h"
 #include "immp.h"
 
 struct bench {
@@ -58,15 +57,6 @@ struct worker {
 	int		 accepted;
 	int		 failed;
 };
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void *
 worker_run(void *arg)
@@ -112,13 +102,13 @@ worker_run(void *arg)
 		if (b->size > 0)
 			part.data[b->size - 1] = '\n';
 		snprintf(name, sizeof(name), "body-%d-%d.txt", w->index, i);
-		t0 = now();
+		t0 = bench_now();
 		if (send_message(&c, &b->rcpt, 1, &part, 1, uuid,
 		    sizeof(uuid)) != 0) {
 			w->failed = b->messages - i;
 			break;
 		}
-		w->acc_at[w->accepted] = now();
+		w->acc_at[w->accepted] = bench_now();
 		w->latency[w->accepted] = w->acc_at[w->accepted] - t0;
 		w->accepted++;
 	}
@@ -127,22 +117,6 @@ worker_run(void *arg)
 		(void)conn_cmd(&c, NULL, "QUIT");
 	conn_close(&c);
 	return NULL;
-}
-
-static int
-count_files(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 n = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* -A: notes when each new file shows up in maildir_new (5 ms polls). */
@@ -154,8 +128,8 @@ poller_run(void *arg)
 	double		 t;
 
 	for (;;) {
-		n = count_files(b->maildir_new);
-		t = now();
+		n = bench_count_files(b->maildir_new);
+		t = bench_now();
 		while (last < n && b->narrived < b->total) {
 			b->arrived[b->narrived++] = t;
 			last++;
@@ -165,14 +139,6 @@ poller_run(void *arg)
 		usleep(5000);
 	}
 	return NULL;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 static void __attribute__((noreturn))
@@ -189,16 +155,17 @@ int
 main(int argc, char *argv[])
 {
 	struct bench	 b;
+	struct bench_result r;
 	struct worker	*w;
-	double		*all, *accs, t0, t1, t_acc, t_del = 0, wait_until;
+	double		*all, *accs, t0, t1;
 	pthread_t	 poller;
-	char		 hostbuf[256], pwbuf[1024], *colon;
+	char		 hostbuf[256], pwbuf[1024], files[32], *colon;
 	const char	*pwfile = NULL;
 	FILE		*fp;
-	int		 ch, i, j, total, accepted = 0, failed = 0, base = 0;
-	int		 delivered = 0, n;
+	int		 ch, i, j, base = 0, n;
 
 	memset(&b, 0, sizeof(b));
+	memset(&r, 0, sizeof(r));
 	b.sessions = 8;
 	b.messages = 250;
 	b.size = 2048;
@@ -272,21 +239,21 @@ main(int argc, char *argv[])
 	if (sodium_init() == -1 || tls_init() == -1)
 		errx(1, "library initialisation failed");
 	if (b.maildir_new != NULL)
-		base = count_files(b.maildir_new);
+		base = bench_count_files(b.maildir_new);
 	if (b.arrival && b.maildir_new == NULL)
 		usage();
 
-	total = b.sessions * b.messages;
+	r.total = b.sessions * b.messages;
 	if ((w = calloc(b.sessions, sizeof(*w))) == NULL ||
-	    (all = calloc(total, sizeof(double))) == NULL ||
-	    (accs = calloc(total, sizeof(double))) == NULL ||
-	    (b.arrived = calloc(total, sizeof(double))) == NULL)
+	    (all = calloc(r.total, sizeof(double))) == NULL ||
+	    (accs = calloc(r.total, sizeof(double))) == NULL ||
+	    (b.arrived = calloc(r.total, sizeof(double))) == NULL)
 		err(1, NULL);
 	b.base = base;
-	b.total = total;
+	b.total = r.total;
 	if (pthread_barrier_init(&b.ready, NULL, b.sessions + 1) != 0)
 		errx(1, "pthread_barrier_init failed");
-	t0 = now();
+	t0 = bench_now();
 	for (i = 0; i < b.sessions; i++) {
 		w[i].b = &b;
 		w[i].index = i;
@@ -296,12 +263,12 @@ main(int argc, char *argv[])
 			errx(1, "pthread_create failed");
 	}
 	pthread_barrier_wait(&b.ready);
-	t1 = now();
+	t1 = bench_now();
 	if (b.arrival && pthread_create(&poller, NULL, poller_run, &b) != 0)
 		errx(1, "pthread_create failed");
 	for (i = 0; i < b.sessions; i++)
 		pthread_join(w[i].thread, NULL);
-	t_acc = now() - t1;
+	r.t_acc = bench_now() - t1;
 
 	/* compact the latencies */
 	for (i = 0, n = 0; i < b.sessions; i++) {
@@ -309,57 +276,37 @@ main(int argc, char *argv[])
 			accs[n] = w[i].acc_at[j];
 			all[n++] = w[i].latency[j];
 		}
-		accepted += w[i].accepted;
-		failed += w[i].failed;
+		r.accepted += w[i].accepted;
+		r.failed += w[i].failed;
 	}
-	qsort(all, accepted, sizeof(double), cmp_double);
-
-	if (b.maildir_new != NULL && accepted > 0) {
-		wait_until = now() + 60 + accepted / 50.0;
-		for (;;) {
-			delivered = count_files(b.maildir_new) - base;
-			if (delivered >= accepted || now() > wait_until)
-				break;
-			usleep(20000);
-		}
-		t_del = now() - t1;
-	}
+	qsort(all, r.accepted, sizeof(double), bench_cmp_double);
+	r.latency = all;
+	bench_wait_delivered(&r, b.maildir_new, base, t1);
 	if (b.arrival) {
 		b.stop = 1;
 		pthread_join(poller, NULL);
 	}
 
-	printf("sessions %d, messages %d x %zu octets, accepted %d, "
-	    "failed %d\n", b.sessions, total, b.size, accepted, failed);
-	printf("login       %.2f s  (connect, TLS, AUTH SECRET)\n", t1 - t0);
-	printf("accepted/s  %.1f  (%.2f s; %.1f/s counting the login)\n",
-	    accepted / t_acc, t_acc, accepted / (t_acc + t1 - t0));
-	if (b.maildir_new != NULL)
-		printf("delivered/s %.1f  (%d of %d in %.2f s; %.1f/s counting "
-		    "the login)\n", delivered / t_del, delivered, accepted,
-		    t_del, delivered / (t_del + t1 - t0));
-	if (accepted > 0)
-		printf("latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		    all[(accepted - 1) / 2] * 1e3,
-		    all[(size_t)((accepted - 1) * 0.99)] * 1e3,
-		    all[accepted - 1] * 1e3);
-	if (b.arrival && accepted > 0 && b.narrived > 0) {
+	r.sessions = b.sessions;
+	r.size = b.size;
+	r.login_what = "connect, TLS, AUTH SECRET";
+	r.t_login = t1 - t0;
+	bench_report(&r);
+	if (b.arrival && r.accepted > 0 && b.narrived > 0) {
 		/* k-th 273 with the k-th arrival (FIFO approximation). */
-		qsort(accs, accepted, sizeof(double), cmp_double);
-		n = b.narrived < accepted ? b.narrived : accepted;
+		qsort(accs, r.accepted, sizeof(double), bench_cmp_double);
+		n = b.narrived < r.accepted ? b.narrived : r.accepted;
 		for (i = 0; i < n; i++)
 			accs[i] = b.arrived[i] - accs[i];
-		qsort(accs, n, sizeof(double), cmp_double);
-		printf("273->file   p50 %.1f ms, p99 %.1f ms, max %.1f ms "
-		    "(%d files)\n", accs[(n - 1) / 2] * 1e3,
-		    accs[(size_t)((n - 1) * 0.99)] * 1e3, accs[n - 1] * 1e3,
-		    n);
+		qsort(accs, n, sizeof(double), bench_cmp_double);
+		snprintf(files, sizeof(files), " (%d files)", n);
+		bench_percentiles("273->file  ", accs, n, files);
 	}
 	sodium_memzero(pwbuf, sizeof(pwbuf));
 	free(accs);
 	free(b.arrived);
 	free(all);
 	free(w);
-	return (failed > 0 || (b.maildir_new != NULL &&
-	    delivered < accepted)) ? 1 : 0;
+	return (r.failed > 0 || (b.maildir_new != NULL &&
+	    r.delivered < r.accepted)) ? 1 : 0;
 }

@@ -13,24 +13,12 @@ cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 B=${B:-build}
 N=${MBOX_N:-100000}
-PY=/usr/bin/python3
+. regress/bench/lib.sh
 
-for p in immpd immpctl immp-mbox-bench; do
-	[ -x "$B/$p" ] || { echo "$B/$p missing: run make bench" >&2;
-	    exit 1; }
-done
+bench_need immpd immpctl immp-mbox-bench
 
 tmp=$(mktemp -d /tmp/immp-mbox-bench.XXXXXX) || exit 1
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill -TERM "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_traps
 
 md="$tmp/mail/bench/Maildir"
 ms() { $PY -c 'import time; print("%.0f" % (time.monotonic() * 1000))'; }
@@ -57,10 +45,8 @@ fi
 echo "store side, in-process:"
 "$B/immp-mbox-bench" time "$md" "$uuid" || exit 1
 
-port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 -subj /CN=demo.test \
-    -addext subjectAltName=DNS:demo.test 2>/dev/null || exit 1
+port=$(bench_freeport)
+bench_cert "$tmp" demo.test
 cat >"$tmp/immpd.conf" <<EOC
 domain "demo.test"
 listen on 127.0.0.1 port $port tls-cert "$tmp/cert.pem" tls-key "$tmp/key.pem"
@@ -74,20 +60,7 @@ mkdir -p "$tmp/spool"
 openssl rand -base64 12 >"$tmp/password"
 "$B/immpctl" -f "$tmp/immpd.conf" user add bench@demo.test \
     <"$tmp/password" || exit 1
-IMMPD_LIBEXECDIR="$top/$B" "$B/immpd" -d -u -f "$tmp/immpd.conf" \
-    2>"$tmp/immpd.log" &
-pid=$!
-i=0
-until $PY -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" \
-    2>/dev/null; do
-	i=$((i + 1))
-	if [ "$i" -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
-		echo "immpd did not start:" >&2
-		cat "$tmp/immpd.log" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+bench_start "$tmp/immpd.conf" "$tmp/immpd.log" "$port" immpd
 echo "over TLS (immpd, one session):"
 $PY regress/bench/mbox-bench.py "$port" "$tmp/cert.pem" bench@demo.test \
     "$tmp/password" "$uuid"

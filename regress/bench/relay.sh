@@ -15,42 +15,23 @@ N=${N:-8}
 M=${M:-250}
 S=${S:-2048}
 B=${B:-build}
-PY=/usr/bin/python3
+. regress/bench/lib.sh
 
-for p in immpd immpctl immp-bench; do
-	[ -x "$B/$p" ] || { echo "$B/$p missing: run make bench" >&2;
-	    exit 1; }
-done
+bench_need immpd immpctl immp-bench
 
 tmp=$(mktemp -d /tmp/immp-relay-bench.XXXXXX) || exit 1
 chattr +T "$tmp" 2>/dev/null	# see run.sh
-pids=
-cleanup() {
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$KEEP" ] && { echo "kept $tmp" >&2; return; }
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_traps
 
-freeport() {
-	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-pa=$(freeport)
-pb=$(freeport)
+pa=$(bench_freeport)
+pb=$(bench_freeport)
 openssl rand -base64 12 >"$tmp/password"
 
 # host <domain> <port> <peer> <peer port> <user>
 host() {
 	d=$(mktemp -d "$tmp/$1.XXXXXX") || exit 1
 	eval "dir_$(echo "$1" | tr . _)=$d"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$d/key.pem" -out "$d/cert.pem" -days 2 \
-	    -subj "/CN=$1" -addext "subjectAltName=DNS:$1" 2>/dev/null ||
-	    exit 1
+	bench_cert "$d" "$1"
 	cat >"$d/immpd.conf" <<EOC
 domain "$1"
 listen on 127.0.0.1 port $2 tls-cert "$d/cert.pem" tls-key "$d/key.pem"
@@ -68,20 +49,7 @@ limit domain-messages 0 per 1m
 EOC
 	"$B/immpctl" -f "$d/immpd.conf" user add "$5@$1" <"$tmp/password" ||
 	    exit 1
-	IMMPD_LIBEXECDIR="$top/$B" "$B/immpd" -d -u -f "$d/immpd.conf" \
-	    2>"$d/immpd.log" &
-	pids="$pids $!"
-	i=0
-	until $PY -c "import socket; socket.create_connection(('127.0.0.1', \
-$2), 1)" 2>/dev/null; do
-		i=$((i + 1))
-		if [ "$i" -gt 100 ]; then
-			echo "immpd for $1 did not start:" >&2
-			cat "$d/immpd.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
+	bench_start "$d/immpd.conf" "$d/immpd.log" "$2" "immpd for $1"
 }
 host a.test "$pa" b.test "$pb" bench
 host b.test "$pb" a.test "$pa" sink

@@ -12,12 +12,9 @@ N=${N:-8}
 M=${M:-250}
 S=${S:-2048}
 B=${B:-build}
-PY=/usr/bin/python3
+. regress/bench/lib.sh
 
-for p in immpd immpctl immp-bench; do
-	[ -x "$B/$p" ] || { echo "$B/$p missing: run make bench" >&2;
-	    exit 1; }
-done
+bench_need immpd immpctl immp-bench
 
 tmp=$(mktemp -d /tmp/immp-bench.XXXXXX) || exit 1
 # ext4: spread the spool and the mailboxes over block groups chosen
@@ -29,21 +26,10 @@ tmp=$(mktemp -d /tmp/immp-bench.XXXXXX) || exit 1
 chattr +T "$tmp" 2>/dev/null
 mail=$(mktemp -d "$tmp/mail.XXXXXX") || exit 1
 spool=$(mktemp -d "$tmp/spool.XXXXXX") || exit 1
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill -TERM "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_traps
 
-port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 -subj /CN=demo.test \
-    -addext subjectAltName=DNS:demo.test 2>/dev/null || exit 1
+port=$(bench_freeport)
+bench_cert "$tmp" demo.test
 cat >"$tmp/immpd.conf" <<EOC
 domain "demo.test"
 listen on 127.0.0.1 port $port tls-cert "$tmp/cert.pem" tls-key "$tmp/key.pem"
@@ -62,20 +48,8 @@ for u in bench sink; do
 	    <"$tmp/password" || exit 1
 done
 
-IMMPD_LIBEXECDIR="$top/$B" "$B/immpd" -d -u -f "$tmp/immpd.conf" \
-    2>"$tmp/immpd.log" &
-pid=$!
-i=0
-until $PY -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" \
-    2>/dev/null; do
-	i=$((i + 1))
-	if [ "$i" -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
-		echo "immpd did not start:" >&2
-		cat "$tmp/immpd.log" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+bench_start "$tmp/immpd.conf" "$tmp/immpd.log" "$port" immpd
+pid=$bench_pid
 
 echo "immp-bench: $N sessions x $M messages x $S octets on 127.0.0.1:$port"
 "$B/immp-bench" -H "127.0.0.1:$port" -C "$tmp/cert.pem" \

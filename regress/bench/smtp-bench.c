@@ -13,7 +13,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <netdb.h>
@@ -21,8 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 struct bench {
 	const char	*host;
@@ -47,15 +47,6 @@ struct worker {
 	char		 buf[4096];
 	size_t		 len;
 };
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int
 sendall(int fd, const char *p, size_t n)
@@ -198,7 +189,7 @@ worker_run(void *arg)
 	pthread_barrier_wait(&b->ready);
 	for (i = 0; i < b->messages; i++) {
 		msg = make_message(b, w->index, i, &len);
-		t0 = now();
+		t0 = bench_now();
 		if (command(w, 250, "MAIL FROM:<%s>\r\n", b->from) != 0 ||
 		    command(w, 250, "RCPT TO:<%s>\r\n", b->rcpt) != 0 ||
 		    command(w, 354, "%s", "DATA\r\n") != 0 ||
@@ -208,36 +199,12 @@ worker_run(void *arg)
 			break;
 		}
 		free(msg);
-		w->latency[w->accepted++] = now() - t0;
+		w->latency[w->accepted++] = bench_now() - t0;
 	}
 	if (w->failed == 0)
 		(void)command(w, 221, "%s", "QUIT\r\n");
 	close(w->fd);
 	return NULL;
-}
-
-static int
-count_files(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 n = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 static void __attribute__((noreturn))
@@ -252,13 +219,14 @@ int
 main(int argc, char *argv[])
 {
 	struct bench	 b;
+	struct bench_result r;
 	struct worker	*w;
-	double		*all, t0, t1, t_acc, t_del = 0, wait_until;
+	double		*all, t0, t1;
 	char		 hostbuf[256], *colon;
-	int		 ch, i, j, total, accepted = 0, failed = 0, base = 0;
-	int		 delivered = 0, n;
+	int		 ch, i, j, base = 0, n;
 
 	memset(&b, 0, sizeof(b));
+	memset(&r, 0, sizeof(r));
 	b.sessions = 8;
 	b.messages = 250;
 	b.size = 2048;
@@ -302,15 +270,15 @@ main(int argc, char *argv[])
 		b.port = colon + 1;
 	}
 	if (b.maildir_new != NULL)
-		base = count_files(b.maildir_new);
+		base = bench_count_files(b.maildir_new);
 
-	total = b.sessions * b.messages;
+	r.total = b.sessions * b.messages;
 	if ((w = calloc(b.sessions, sizeof(*w))) == NULL ||
-	    (all = calloc(total, sizeof(double))) == NULL)
+	    (all = calloc(r.total, sizeof(double))) == NULL)
 		err(1, NULL);
 	if (pthread_barrier_init(&b.ready, NULL, b.sessions + 1) != 0)
 		errx(1, "pthread_barrier_init failed");
-	t0 = now();
+	t0 = bench_now();
 	for (i = 0; i < b.sessions; i++) {
 		w[i].b = &b;
 		w[i].index = i;
@@ -320,46 +288,28 @@ main(int argc, char *argv[])
 			errx(1, "pthread_create failed");
 	}
 	pthread_barrier_wait(&b.ready);
-	t1 = now();
+	t1 = bench_now();
 	for (i = 0; i < b.sessions; i++)
 		pthread_join(w[i].thread, NULL);
-	t_acc = now() - t1;
+	r.t_acc = bench_now() - t1;
 
 	for (i = 0, n = 0; i < b.sessions; i++) {
 		for (j = 0; j < w[i].accepted; j++)
 			all[n++] = w[i].latency[j];
-		accepted += w[i].accepted;
-		failed += w[i].failed;
+		r.accepted += w[i].accepted;
+		r.failed += w[i].failed;
 	}
-	qsort(all, accepted, sizeof(double), cmp_double);
+	qsort(all, r.accepted, sizeof(double), bench_cmp_double);
+	r.latency = all;
+	bench_wait_delivered(&r, b.maildir_new, base, t1);
 
-	if (b.maildir_new != NULL && accepted > 0) {
-		wait_until = now() + 60 + accepted / 50.0;
-		for (;;) {
-			delivered = count_files(b.maildir_new) - base;
-			if (delivered >= accepted || now() > wait_until)
-				break;
-			usleep(20000);
-		}
-		t_del = now() - t1;
-	}
-
-	printf("sessions %d, messages %d x %zu octets, accepted %d, "
-	    "failed %d\n", b.sessions, total, b.size, accepted, failed);
-	printf("login       %.2f s  (connect, EHLO)\n", t1 - t0);
-	printf("accepted/s  %.1f  (%.2f s; %.1f/s counting the login)\n",
-	    accepted / t_acc, t_acc, accepted / (t_acc + t1 - t0));
-	if (b.maildir_new != NULL)
-		printf("delivered/s %.1f  (%d of %d in %.2f s; %.1f/s counting "
-		    "the login)\n", delivered / t_del, delivered, accepted,
-		    t_del, delivered / (t_del + t1 - t0));
-	if (accepted > 0)
-		printf("latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		    all[(accepted - 1) / 2] * 1e3,
-		    all[(size_t)((accepted - 1) * 0.99)] * 1e3,
-		    all[accepted - 1] * 1e3);
+	r.sessions = b.sessions;
+	r.size = b.size;
+	r.login_what = "connect, EHLO";
+	r.t_login = t1 - t0;
+	bench_report(&r);
 	free(all);
 	free(w);
-	return (failed > 0 || (b.maildir_new != NULL &&
-	    delivered < accepted)) ? 1 : 0;
+	return (r.failed > 0 || (b.maildir_new != NULL &&
+	    r.delivered < r.accepted)) ? 1 : 0;
 }

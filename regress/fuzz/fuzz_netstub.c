@@ -144,3 +144,53 @@ limit_message(struct session *s)
 {
 	return 0;
 }
+
+/*
+ * Envelope messages (immpd/envelope_in.c) exist only in the Remote
+ * state, which the fuzzed sessions never reach: an envelope part is
+ * refused as envin_data refuses one outside an envelope message.
+ */
+void
+envin_deliver(struct session *s, const char *domain)
+{
+	session_reply(s, 422, 0, "Relaying denied.");
+}
+
+int
+envin_data(struct session *s)
+{
+	session_reply(s, 434, 0, "No envelope message.");
+	return -1;
+}
+
+int
+envin_store(struct session *s, const void *buf, size_t len)
+{
+	return 0;
+}
+
+void
+envin_envelope_end(struct session *s)
+{
+}
+
+void
+envin_part_done(struct session *s)
+{
+}
+
+void
+envin_done(struct session *s)
+{
+}
+
+int
+envin_record(struct session *s)
+{
+	return 0;
+}
+
+void
+envin_free(struct envin *e)
+{
+}

@@ -520,3 +520,122 @@ for name, (flag, line, rest) in {
     "gzip-garbage": (0x80 | OPEN, "DATA x LENGTH 4", b"\x1f\x8b\x08\x00"),
 }.items():
     put("fuzz_data", name, bytes([flag]) + line.encode() + b"\n" + rest)
+
+# -- fuzz_conf: relay, blocking and limit statements ------------------------
+for name, data in {
+    "relay": CONF + b'route "b.test" to 127.0.0.1 port 1027 tls verify\n'
+                    b'route "c.test" to mx.c.test\n'
+                    b'domain-secret "/etc/immpd/domain.secret"\n'
+                    b'tls ca "/etc/ssl/certs/ca.pem"\n'
+                    b'tls pins "/etc/immpd/pins.db"\ntls pin-policy refuse\n'
+                    b"relay max-connections 4 max-messages 100\n"
+                    b"queue ttl 2d\n",
+    "route-port-twice": CONF + b'route "b.test" to 10.0.0.1 port 1 port 2\n',
+    "route-bad-port": CONF + b'route "b.test" to 10.0.0.1 port 0\n',
+    "route-no-to": CONF + b'route "b.test" 10.0.0.1\n',
+    "route-bad-domain": CONF + b'route "-b-" to 10.0.0.1\n',
+    "tls-verify-twice": CONF + b'route "b.test" to h tls verify tls verify\n',
+    "pin-policy-bad": CONF + b"tls pin-policy maybe\n",
+    "domain-secret-twice": CONF + b'domain-secret "/a"\ndomain-secret "/b"\n',
+    "relay-empty": CONF + b"relay\n",
+    "relay-zero": CONF + b"relay max-connections 0 max-messages 99999999\n",
+    "block-limit": CONF + b'table nets db:"/n.db"\ntable doms db:"/d.db"\n'
+                          b'table addrs db:"/a.db"\n'
+                          b"block networks nets\nblock domains doms\n"
+                          b"block addresses addrs\n"
+                          b"limit connections 20 per 1m\n"
+                          b"limit messages 100 per 1h\n"
+                          b"limit domain-messages 1000 per 1d\n"
+                          b"limit loopback no\n",
+    "block-unknown-kind": CONF + b'table t db:"/t.db"\nblock people t\n',
+    "block-no-table": CONF + b"block networks nosuch\n",
+    "block-twice": CONF + b'table t db:"/t.db"\nblock domains t\n'
+                          b"block domains t\n",
+    "limit-bad": CONF + b"limit connections -1 per 1m\nlimit messages 5 "
+                        b"each 1m\nlimit loopback perhaps\nlimit wombats "
+                        b"1 per 1s\nlimit connections 1 per 1w\n",
+    "limit-huge": CONF + b"limit messages 1000001 per 1s\n",
+    "settings": CONF + b'settings "/var/lib/immpd/settings.db"\n'
+                       b'table boxes db:"/m.db"\nmailboxes boxes\n',
+    "settings-twice": CONF + b'settings "/a"\nsettings "/b"\n',
+    "mailboxes-missing": CONF + b"mailboxes nosuch\n",
+    "keys": CONF + b'keys "/etc/immpd/keys"\nkey-rollover 30d\n'
+                   b'control-socket "/run/immpd.sock"\n',
+}.items():
+    put("fuzz_conf", name, data)
+
+# -- fuzz_mbox_ref: first octet: low 3 bits the parser (0 ref, 3 path,
+# 4 uuid, 5 number, 6 PART), bits 3-6 the MBOX_REF_* bits of a ref ------
+UUID = b"0f8fad5b-d9cb-469f-a165-70867728950e"
+REF, PATH, UUIDM, NUM, PART = 0, 3, 4, 5, 6
+R_UUID, R_NOUUID, R_ROOT, R_NOID = 1 << 3, 2 << 3, 4 << 3, 8 << 3
+for name, (mode, word) in {
+    "ref-inbox": (REF, b"/inbox"),
+    "ref-nested": (REF | R_NOUUID, b"/Work/Projects/immp-2026"),
+    "ref-uuid": (REF | R_UUID, b"/INBOX#" + UUID),
+    "ref-uuid-missing": (REF | R_UUID, b"/INBOX"),
+    "ref-uuid-refused": (REF | R_NOUUID, b"/INBOX#" + UUID),
+    "ref-uuid-upper": (REF, b"/INBOX#" + UUID.upper()),
+    "ref-uuid-short": (REF, b"/INBOX#" + UUID[:-1]),
+    "ref-own-id": (REF, b"alice@demo.test/Sent"),
+    "ref-shared": (REF, b"team/alice@demo.test/INBOX#" + UUID),
+    "ref-other": (REF, b"bob@demo.test/INBOX"),
+    "ref-imid": (REF, b"imid:alice@demo.test/INBOX"),
+    "ref-noid": (REF | R_NOID, b"alice@demo.test/INBOX"),
+    "ref-root": (REF | R_ROOT, b"/"),
+    "ref-root-refused": (REF, b"/"),
+    "ref-dotdot": (REF, b"/INBOX/../etc"),
+    "ref-empty-seg": (REF, b"/a//b"),
+    "ref-nine-segs": (REF, b"/a/b/c/d/e/f/g/h/i"),
+    "ref-seg-65": (REF, b"/" + b"s" * 65),
+    "ref-201": (REF, b"/" + b"/".join([b"p" * 49] * 4) + b"xxxx"),
+    "ref-no-slash": (REF, b"INBOX"),
+    "ref-at-no-path": (REF, b"alice@demo.test"),
+    "ref-utf8": (REF, "/Entw\u00fcrfe".encode()),
+    "ref-hash-only": (REF, b"#"),
+    "path-junk": (PATH, b"/JUNK/old"),
+    "path-root": (PATH | 8, b"/"),
+    "path-trailing": (PATH, b"/INBOX/"),
+    "uuid-ok": (UUIDM, UUID),
+    "uuid-dash": (UUIDM, UUID.replace(b"-", b"x")),
+    "num-1": (NUM, b"1"),
+    "num-max": (NUM, b"10000"),
+    "num-over": (NUM, b"10001"),
+    "num-zero": (NUM, b"0"),
+    "num-lead": (NUM, b"007"),
+    "num-huge": (NUM, b"99999999999999999999999"),
+    "num-sign": (NUM, b"+5"),
+    "part-1": (PART, b"1"),
+    "part-nested": (PART, b"2.1.9999"),
+    "part-zero": (PART, b"0"),
+    "part-lead": (PART, b"1.01"),
+    "part-dots": (PART, b"1..2"),
+    "part-big": (PART, b"10000"),
+    "part-long": (PART, b".".join([b"9999"] * 20)),
+}.items():
+    put("fuzz_mbox_ref", name, bytes([mode]) + word)
+
+# -- fuzz_cookie: first octet even: "<domain>\n<cookie>", odd: a 101 text ---
+COOKIE = base64.b64encode(bytes(range(32)))
+for name, (mode, rest) in {
+    "args-ok": (0, b"a.test\n" + COOKIE),
+    "args-upper": (0, b"A.Test\n" + COOKIE),
+    "args-bad-domain": (0, b"-a-.test\n" + COOKIE),
+    "args-long-domain": (0, b".".join([b"d" * 63] * 5) + b"\n" + COOKIE),
+    "args-short": (0, b"a.test\n" + base64.b64encode(bytes(31))),
+    "args-long": (0, b"a.test\n" + base64.b64encode(bytes(33))),
+    "args-unpadded": (0, b"a.test\n" + COOKIE.rstrip(b"=")),
+    "args-alphabet": (0, b"a.test\n" + COOKIE.replace(b"A", b"-")),
+    "args-high": (0, b"a.test\n" + COOKIE[:-2] + b"\xff="),
+    "args-empty": (0, b"a.test\n"),
+    "args-65": (0, b"a.test\n" + b"A" * 65),
+    "greeting": (1, b"IMMP/1 d=a.test i=bm9uY2Vub25jZQ=="),
+    "greeting-order": (1, b"i=abc d=B.Test extra"),
+    "greeting-twice": (1, b"d=a.test d=-bad- i=x i=!"),
+    "greeting-no-nonce": (1, b"d=a.test"),
+    "greeting-bad-nonce": (1, b"d=a.test i=no*pe"),
+    "greeting-long-nonce": (1, b"d=a.test i=" + b"A" * 64),
+    "greeting-empty": (1, b"d= i="),
+    "greeting-spaces": (1, b"   d=a.test    i=Zm9v   "),
+}.items():
+    put("fuzz_cookie", name, bytes([mode]) + rest)

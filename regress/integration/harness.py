@@ -3,7 +3,9 @@
 in its own temporary directory."""
 
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -132,6 +134,8 @@ class Daemon:
         self.control = self.sockdir / "ctl.sock"
         self.privsep = privsep
         self.proc = None
+        self.log_start = 0
+        self.libexec = BUILD    # where immpd finds immp-queue & co.
         self.pids = {}
         self.users = {}
         lines = [
@@ -174,13 +178,14 @@ class Daemon:
 
     def start(self, timeout=15):
         env = dict(os.environ)
-        env["IMMPD_LIBEXECDIR"] = str(BUILD)
+        env["IMMPD_LIBEXECDIR"] = str(self.libexec)
         args = [binary("immpd"), "-d", "-v", "-f", str(self.conf)]
         if not self.privsep:
             args.insert(3, "-u")
         log = open(self.logfile, "ab")
         log.write(b"--- start %s\n" % " ".join(args).encode())
         log.flush()
+        self.log_start = log.tell()
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=log)
         log.close()
@@ -199,6 +204,26 @@ class Daemon:
         self.pids = {role(argv): pid for pid, argv in
                      proc_children(self.proc.pid).items() if role(argv)}
         return self
+
+    def wait_ready(self, timeout=30):
+        """Waits until the parent has logged "immpd ready" since the last
+        start: every child has sent READY, which each sends only after
+        sandbox_drop (user, chroot, seccomp).  The greeting alone does not
+        show that: the network process answers while the others may still
+        be starting as root.  Returns children(); fails the test with the
+        log after timeout seconds or if the daemon exits."""
+        def ready():
+            if self.proc is None or self.proc.poll() is not None:
+                pytest.fail("immpd exited before it was ready:\n" +
+                            self.log_tail(), pytrace=False)
+            with open(self.logfile, "rb") as f:
+                f.seek(self.log_start)
+                return b"immpd ready" in f.read()
+        if not immpclient.wait_for(ready, timeout):
+            pytest.fail("immpd not ready within %d s:\n%s" % (
+                timeout, self.log_tail()), pytrace=False)
+        self.pids = self.children()
+        return self.pids
 
     def _greets(self):
         try:
@@ -336,6 +361,71 @@ class Daemon:
                                        True)])
         self.wait_message(rcpt.split("@")[0], uuid)
         return uuid
+
+
+# -- privilege separation as installed (root) ----------------------------
+
+PRIVSEP_USERS = ("_immpd", "_immpq", "nobody")
+
+
+def missing_privsep_users():
+    """The users of PRIVSEP_USERS that this system lacks (make
+    install-users creates _immpd and _immpq)."""
+    out = []
+    for u in PRIVSEP_USERS:
+        try:
+            pwd.getpwnam(u)
+        except KeyError:
+            out.append(u)
+    return out
+
+
+def proc_status(pid):
+    """/proc/PID/status as {field: value text}."""
+    with open("/proc/%d/status" % pid) as f:
+        return dict(line.split(":", 1) for line in f if ":" in line)
+
+
+def proc_uids(pid):
+    """The real, effective, saved and file-system uids of pid."""
+    return [int(x) for x in proc_status(pid)["Uid"].split()]
+
+
+def privsep_daemon(certs, prefix, extra_conf="",
+                   accounts=("alice@demo.test", "bob@demo.test")):
+    """A Daemon (not started) that runs as installed: user _immpd, queue
+    user _immpq, network chrooted to an empty directory (d.empty),
+    Maildirs owned by nobody, the certificate copied in (readable by
+    root only), the given accounts added with random passwords and the
+    users table world-readable.  Everything lives in a new directory
+    /tmp/<prefix>XXXX (d.base): the caller removes it after d.stop()."""
+    base = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    os.chmod(base, 0o755)
+    immpq = pwd.getpwnam("_immpq")
+    nobody = pwd.getpwnam("nobody")
+    empty = os.path.join(base, "empty")
+    os.mkdir(empty, 0o755)
+    spool = os.path.join(base, "spool")
+    os.mkdir(spool, 0o700)
+    os.chown(spool, immpq.pw_uid, immpq.pw_gid)
+    mail = os.path.join(base, "mail")
+    os.mkdir(mail, 0o755)
+    os.chown(mail, nobody.pw_uid, nobody.pw_gid)
+    cert = os.path.join(base, "cert.pem")
+    key = os.path.join(base, "key.pem")
+    shutil.copy(certs["cert"], cert)
+    shutil.copy(certs["key"], key)
+    os.chmod(key, 0o600)
+    conf = 'user "_immpd"\nqueue-user "_immpq"\nchroot "%s"' % empty
+    if extra_conf:
+        conf += "\n" + extra_conf
+    d = Daemon(base, cert, key, privsep=True, maildir_user="nobody",
+               extra_conf=conf)
+    for account in accounts:
+        d.add_user(account, random_password())
+    os.chmod(d.users_db, 0o644)
+    d.empty = empty
+    return d
 
 
 USERS = {"alice@demo.test": None, "bob@demo.test": None}

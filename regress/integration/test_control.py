@@ -521,3 +521,39 @@ def test_privileged_daemon(request):
         os.chmod(d.control, 0o600)
     assert "control refused uid=%d reason=not-permitted" % \
         d.ids["_immpd"] in d.log_tail(400)
+
+
+def test_update_table_forces_reopen(fresh_daemon, tmp_path):
+    """update table reopens the table even when stat(2) cannot tell:
+    a users table rewritten in place (same inode, size and mtime) is
+    used only after immpctl update table."""
+    d = fresh_daemon()
+    with d.login("alice@demo.test"):
+        pass                            # lookup has the table open now
+    src = tmp_path / "users.txt"
+    src.write_text("alice@demo.test %s\nbob@demo.test %s\n" % (
+        ALICE_VERIFIER, ALICE_VERIFIER))
+    alt = tmp_path / "alt.db"
+    r = makemap("-t", "users", str(src), str(alt))
+    assert r.returncode == 0, r.stderr
+    old = d.users_db.stat()
+    data = alt.read_bytes()
+    if len(data) != old.st_size:
+        pytest.skip("tables of different sizes (%d, %d octets)" % (
+            len(data), old.st_size))
+    with open(d.users_db, "r+b") as f:
+        f.write(data)
+    os.utime(d.users_db, ns=(old.st_atime_ns, old.st_mtime_ns))
+    new = d.users_db.stat()
+    assert (new.st_dev, new.st_ino, new.st_size, new.st_mtime_ns) == \
+        (old.st_dev, old.st_ino, old.st_size, old.st_mtime_ns)
+    r = ctl(d, "update", "table", "users")
+    assert r.stdout == "table=users state=open path=%s\n" % d.users_db
+    # the new table's verifier counts, the old one's no longer
+    for password, accepted in (("correct horse", True),
+                               (d.users["alice@demo.test"], False)):
+        with d.session() as s:
+            s.greeting()
+            s.upgrade()
+            r, _ = s.auth("alice@demo.test", password)
+            assert (r.code == 210) == accepted, r.raw

@@ -13,13 +13,13 @@ import re
 import shutil
 import stat
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 import immpclient
-from harness import DOMAIN, Daemon, binary, new_daemon, random_password
+from harness import (DOMAIN, binary, missing_privsep_users, new_daemon,
+                     privsep_daemon, proc_uids)
 
 import argon2   # loads libsodium (and sodium_init) for the ctypes below
 
@@ -166,7 +166,15 @@ def test_generate_files(kd):
     sec = kd.keys / "demo.test.key"
     assert stat.S_IMODE(os.stat(sec).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(pub).st_mode) == 0o644
-    assert os.stat(sec).st_uid == os.getuid()
+    # as root the secret keys belong to the configuration's user (the
+    # lookup process signs and opens envelopes with them), else to us
+    owner = os.getuid()
+    if owner == 0:
+        try:
+            owner = pwd.getpwnam("_immpd").pw_uid
+        except KeyError:
+            pass
+    assert os.stat(sec).st_uid == owner
     assert not list(kd.keys.glob("*.tmp"))
     ptext = pub.read_text().splitlines()
     stext = sec.read_text().splitlines()
@@ -395,53 +403,28 @@ def test_show_all_and_errors(kd):
         assert r.returncode == 1, args
 
 
-def _privsep_users():
-    try:
-        return pwd.getpwnam("_immpd"), pwd.getpwnam("_immpq"), \
-            pwd.getpwnam("nobody")
-    except KeyError:
-        return None
-
-
-@pytest.mark.skipif(os.geteuid() != 0 or _privsep_users() is None,
+@pytest.mark.skipif(os.geteuid() != 0 or bool(missing_privsep_users()),
                     reason="privilege separation needs root and the "
                     "system users (make install-users)")
 def test_key_request_privsep(certs):
     """As installed: keys created before the start are loaded by
-    immp-lookup running as _immpd, which cannot read the secret keys."""
-    immpd, immpq, nobody = _privsep_users()
-    base = tempfile.mkdtemp(prefix="immpd-keys-", dir="/tmp")
+    immp-lookup running as _immpd, which owns the secret keys (it signs
+    and opens envelopes with them) and nobody else may read."""
+    immpd = pwd.getpwnam("_immpd")
+    d = privsep_daemon(certs, "immpd-keys-", accounts=("alice@demo.test",))
     try:
-        os.chmod(base, 0o755)
-        empty = os.path.join(base, "empty")
-        os.mkdir(empty, 0o755)
-        spool = os.path.join(base, "spool")
-        os.mkdir(spool, 0o700)
-        os.chown(spool, immpq.pw_uid, immpq.pw_gid)
-        mail = os.path.join(base, "mail")
-        os.mkdir(mail, 0o755)
-        os.chown(mail, nobody.pw_uid, nobody.pw_gid)
-        cert = os.path.join(base, "cert.pem")
-        key = os.path.join(base, "key.pem")
-        shutil.copy(certs["cert"], cert)
-        shutil.copy(certs["key"], key)
-        os.chmod(key, 0o600)
-        keys = os.path.join(base, "keys")
-        d = Daemon(base, cert, key, privsep=True, maildir_user="nobody",
-                   extra_conf='user "_immpd"\nqueue-user "_immpq"\n'
-                   'chroot "%s"\nkeys "%s"' % (empty, keys))
-        d.add_user("alice@demo.test", random_password())
-        os.chmod(d.users_db, 0o644)
+        # under d.base, which _immpd may traverse
+        keys = os.path.join(d.base, "keys")
+        with open(d.conf, "a") as f:
+            f.write('keys "%s"\n' % keys)
         immpctl(d, "generate", DOMAIN)
         sec = os.stat(os.path.join(keys, "demo.test.key"))
-        assert (sec.st_uid, stat.S_IMODE(sec.st_mode)) == (0, 0o600)
+        assert (sec.st_uid, stat.S_IMODE(sec.st_mode)) == (immpd.pw_uid,
+                                                         0o600)
         d.start()
         try:
-            lookup = d.children()["lookup"]
-            with open("/proc/%d/status" % lookup) as f:
-                uid = [line.split()[1] for line in f
-                       if line.startswith("Uid:")][0]
-            assert int(uid) == immpd.pw_uid
+            lookup = d.wait_ready()["lookup"]
+            assert proc_uids(lookup)[0] == immpd.pw_uid
             with tls(d) as s:
                 first, rest = key_request(s)
                 assert first.code == 260, first.raw
@@ -449,4 +432,4 @@ def test_key_request_privsep(certs):
         finally:
             d.stop()
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(d.base, ignore_errors=True)

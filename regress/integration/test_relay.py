@@ -271,6 +271,10 @@ def test_verify_answers_only_for_its_domain(dialback):
         assert s.final()[-1].code == 412
         s.cmd("AUTH VERIFY b.test c.test NONCE1234 " + good)
         assert s.final()[-1].code == 412
+        # base64 may begin with "+": quoted, it is a word, not a switch
+        plus = cookie(dialback.secret, "b.test", "a.test", "+NONCE/12")
+        s.cmd('AUTH VERIFY b.test a.test "+NONCE/12" "%s"' % plus)
+        assert s.final()[-1].code == 211
 
 
 # -- relay policy -----------------------------------------------------------
@@ -458,3 +462,27 @@ def test_loop_refused(dialback):
                     b"at=1700000000\n" % (i, i, i) for i in range(16))
     assert remote_deliver(dialback, many) == [435, 433]
     assert log_has(dialback.b, r"relay loop id=\S+ from=a\.test")
+
+
+def test_received_names_the_receiving_host(pair):
+    """The Received: header and the Message-ID written at b.test name
+    b.test, the host that delivered, not the sender's domain; mail sent
+    back the other way names a.test."""
+    tag = os.urandom(6).hex().encode()
+    send(pair.a, "alice@a.test", ["bob@b.test"], b"host " + tag + b"\n")
+    got = find_body(pair.b, "bob", tag)
+    assert got, "not relayed to b.test:\n" + pair.b.log_tail()
+    head = got.read_bytes().split(b"\n\n", 1)[0]
+    assert re.search(rb"^Received: by b\.test \(immpd\) with IMMP id ",
+                     head, re.M), head
+    assert re.search(rb"^Message-ID: <[0-9a-f-]{36}@b\.test>$", head,
+                     re.M), head
+    assert not re.search(rb"^Received: by a\.test", head, re.M), head
+    tag = os.urandom(6).hex().encode()
+    send(pair.b, "bob@b.test", ["alice@a.test"], b"back " + tag + b"\n")
+    got = find_body(pair.a, "alice", tag)
+    assert got, "not relayed to a.test:\n" + pair.a.log_tail()
+    head = got.read_bytes().split(b"\n\n", 1)[0]
+    assert re.search(rb"^Received: by a\.test \(immpd\) ", head, re.M), head
+    assert re.search(rb"^Message-ID: <[0-9a-f-]{36}@a\.test>$", head,
+                     re.M), head

@@ -16,12 +16,12 @@ import os
 import pwd
 import re
 import shutil
-import tempfile
 
 import pytest
 
 import immpclient
-from harness import Daemon, proc_children, random_password
+from harness import (BUILD, Daemon, missing_privsep_users, privsep_daemon,
+                     proc_children, proc_status as status, random_password)
 
 PROBE_RE = re.compile(
     r"sandbox probe: (\w+): (open /etc/passwd|open /etc/passwd for writing|"
@@ -47,11 +47,6 @@ def probes(d, timeout=10):
     return got
 
 
-def status(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return dict(line.split(":", 1) for line in f if ":" in line)
-
-
 def check_seccomp_part(d, got):
     """What seccomp alone guarantees, with or without root."""
     # No process may execute a program: refused by the filter (EPERM),
@@ -64,8 +59,10 @@ def check_seccomp_part(d, got):
     # lookup reads tables only: opening for writing is refused by the
     # filter, not merely by file permissions.
     assert got[("lookup", "open /etc/passwd for writing")] == EPERM, got
-    # Every child is alive after its probe and under a filter.
-    kids = d.children()
+    # Every child is alive after its probe and under a filter (and has
+    # said it is ready: the probe lines of all four alone do not show
+    # that the parent has seen them).
+    kids = d.wait_ready()
     assert set(kids) == {"network", "queue", "lookup", "deliver"}, kids
     for r, pid in kids.items():
         assert status(pid)["Seccomp"].strip() == "2", r
@@ -81,6 +78,32 @@ def test_probe_unprivileged(fresh_daemon, monkeypatch):
     assert d.children().keys() == {"network", "queue", "lookup", "deliver"}
 
 
+def test_wait_ready_waits_for_a_slow_child(certs, tmp_path, monkeypatch):
+    """The greeting comes from the network process alone; a child that
+    starts late (here immp-queue behind a shell that sleeps first) is
+    not there yet.  wait_ready waits for it, sandboxed."""
+    libexec = tmp_path / "libexec"
+    libexec.mkdir()
+    for prog in ("immp-lookup", "immp-deliver"):
+        os.symlink(BUILD / prog, libexec / prog)
+    slow = libexec / "immp-queue"
+    slow.write_text('#!/bin/sh\nsleep 2\nexec "%s" "$@"\n' %
+                    (BUILD / "immp-queue"))
+    os.chmod(slow, 0o755)
+    monkeypatch.setenv("IMMPD_SANDBOX_PROBE", "1")
+    d = Daemon(tmp_path / "d", certs["cert"], certs["key"],
+               users={"alice@demo.test": random_password()})
+    d.libexec = libexec
+    d.start()
+    try:
+        kids = d.wait_ready()
+        assert set(kids) == {"network", "queue", "lookup", "deliver"}, kids
+        assert status(kids["queue"])["Seccomp"].strip() == "2"
+        assert ("queue", "exec /bin/true") in probes(d, timeout=0)
+    finally:
+        d.stop()
+
+
 def test_probe_off_by_default(fresh_daemon, monkeypatch):
     monkeypatch.delenv("IMMPD_SANDBOX_PROBE", raising=False)
     d = fresh_daemon()
@@ -90,56 +113,20 @@ def test_probe_off_by_default(fresh_daemon, monkeypatch):
 
 # -- as installed (root) ----------------------------------------------------
 
-NEEDED_USERS = ("_immpd", "_immpq", "nobody")
-
-
-def missing_users():
-    out = []
-    for u in NEEDED_USERS:
-        try:
-            pwd.getpwnam(u)
-        except KeyError:
-            out.append(u)
-    return out
-
-
 @pytest.fixture
 def privsep_probe_daemon(certs, monkeypatch):
     if os.geteuid() != 0:
         pytest.skip("chroot and user change need root (this run is uid "
                     "%d); the seccomp part ran unprivileged" % os.geteuid())
-    if missing_users():
+    if missing_privsep_users():
         pytest.skip("system users missing: %s (make install-users "
-                    "creates them)" % " ".join(missing_users()))
+                    "creates them)" % " ".join(missing_privsep_users()))
     monkeypatch.setenv("IMMPD_SANDBOX_PROBE", "1")
-    base = tempfile.mkdtemp(prefix="immpd-sandbox-", dir="/tmp")
-    os.chmod(base, 0o755)
-    immpq = pwd.getpwnam("_immpq")
-    nobody = pwd.getpwnam("nobody")
-    empty = os.path.join(base, "empty")
-    os.mkdir(empty, 0o755)
-    spool = os.path.join(base, "spool")
-    os.mkdir(spool, 0o700)
-    os.chown(spool, immpq.pw_uid, immpq.pw_gid)
-    mail = os.path.join(base, "mail")
-    os.mkdir(mail, 0o755)
-    os.chown(mail, nobody.pw_uid, nobody.pw_gid)
-    cert = os.path.join(base, "cert.pem")
-    key = os.path.join(base, "key.pem")
-    shutil.copy(certs["cert"], cert)
-    shutil.copy(certs["key"], key)
-    os.chmod(key, 0o600)
-    d = Daemon(base, cert, key, privsep=True, maildir_user="nobody",
-               extra_conf='user "_immpd"\nqueue-user "_immpq"\n'
-               'chroot "%s"' % empty)
-    d.add_user("alice@demo.test", random_password())
-    d.add_user("bob@demo.test", random_password())
-    os.chmod(d.users_db, 0o644)
+    d = privsep_daemon(certs, "immpd-sandbox-")
     d.start()
-    d.empty = empty
     yield d
     d.stop()
-    shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(d.base, ignore_errors=True)
 
 
 def test_probe_as_installed(privsep_probe_daemon):

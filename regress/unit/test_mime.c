@@ -324,6 +324,60 @@ test_rfc822_as_is(void **state)
 	free(msg);
 }
 
+/*
+ * The envelope record part (mime.h MIME_RECORD_TYPE) before the trace
+ * becomes the header, not a part; without one, or with a bad one,
+ * "IMMP-Envelope: none" comes first, before a forged header inside a
+ * message/rfc822 part.
+ */
+static void
+test_envelope_record(void **state)
+{
+	const char	*rec = "origin=a.test; signature=valid; key=ab; "
+			    "hops=0; timestamp=1\n";
+	const char	*bad = "origin=a.test\001\n";
+	const char	*fwd = "IMMP-Envelope: origin=x.test; "
+			    "signature=valid; key=00; hops=0; timestamp=1\r\n"
+			    "Subject: x\r\n\r\nbody\r\n";
+	const char	*hop = "hop from=a.test addr=192.0.2.1 via=b.test "
+			    "at=1700000000\n";
+	char		*msg, *first;
+	int		 err;
+	struct tpart	 p[] = {
+		{ "text/plain", "t", 1, "hi\n", 3 },
+		{ MIME_RECORD_TYPE, "envelope", 0, rec, strlen(rec) },
+		{ "application/x-immp-trace", "trace", 0, hop, strlen(hop) },
+	};
+	struct tpart	 q[] = {
+		{ "message/rfc822", "m", 0, fwd, strlen(fwd) },
+	};
+
+	msg = compose(p, 3, 0, &err);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "IMMP-UUID: " UUID "\nIMMP-Envelope: "
+	    "origin=a.test; signature=valid; key=ab; hops=0; timestamp=1\n"
+	    "IMMP-Trace: "));
+	assert_null(strstr(msg, "x-immp-envelope-record"));
+	assert_null(strstr(msg, "MIME-Version: 1.0\nContent-Type: "
+	    "multipart"));
+	free(msg);
+
+	p[1].data = bad;
+	p[1].len = strlen(bad);
+	msg = compose(p, 3, 0, &err);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "IMMP-Envelope: none\nIMMP-Trace: "));
+	free(msg);
+
+	msg = compose(q, 1, 0, &err);
+	assert_non_null(msg);
+	first = strstr(msg, "IMMP-Envelope: ");
+	assert_non_null(first);
+	assert_true(strncmp(first, "IMMP-Envelope: none\n", 20) == 0);
+	assert_true(first < strstr(msg, "IMMP-Envelope: origin=x.test"));
+	free(msg);
+}
+
 static void
 test_boundary_not_in_body(void **state)
 {
@@ -471,6 +525,7 @@ main(void)
 		cmocka_unit_test(test_text_as_base64),
 		cmocka_unit_test(test_structure_types_neutralised),
 		cmocka_unit_test(test_rfc822_as_is),
+		cmocka_unit_test(test_envelope_record),
 		cmocka_unit_test(test_boundary_not_in_body),
 		cmocka_unit_test(test_meta_check),
 		cmocka_unit_test(test_bad_spool),

@@ -1,0 +1,34 @@
+/*
+ * The publisher side of publish/subscribe in immp-lookup (draft 3.4,
+ * 3.4.1; immp(7) PUBLISH, SUBSCRIBE): the nodes of our accounts and
+ * their subscribers, in the Berkeley DB (btree) <queue dir>/pubsub.db,
+ * opened read-write before the sandbox.
+ *
+ *   "n <node>"               -> "<owner>\n<title>"
+ *   "s <node> <subscriber>"  -> "1"
+ */
+#ifndef IMMP_LOOKUP_PUBSUB_H
+#define IMMP_LOOKUP_PUBSUB_H
+
+struct immpd_conf;
+struct imsgev;
+struct imsg;
+
+/*
+ * pubsub_init: opens (creating) the store; network is the channel the
+ * answers go to.  A failure is logged and leaves the store unavailable
+ * (every request answered IPC_TEMPFAIL).
+ */
+void	 pubsub_init(struct immpd_conf *conf, struct imsgev *network);
+
+/*
+ * pubsub_dispatch: handles imsg if it is IMSG_PUBSUB_REQ (ipc_push.h)
+ * and returns 1, else returns 0.  A malformed request is fatal (the
+ * network process is trusted, DESIGN §3).
+ */
+int	 pubsub_dispatch(struct imsg *imsg);
+
+/* pubsub_shutdown: closes the store. */
+void	 pubsub_shutdown(void);
+
+#endif
