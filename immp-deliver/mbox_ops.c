@@ -872,22 +872,59 @@ req_check(struct mbox_ctx *c)
 }
 
 void
+mbox_ctx_init(struct mbox_ctx *c, const struct ipc_mbox_req *req,
+    const char *root, struct ipc_mbox_res *res, int *fdp)
+{
+	memset(res, 0, sizeof(*res));
+	memset(c, 0, sizeof(*c));
+	res->reqid = req->reqid;
+	c->req = req;
+	c->root = root;
+	c->rootfd = -1;
+	c->res = res;
+	c->fd = -1;
+	*fdp = -1;
+}
+
+void
+mbox_ctx_finish(struct mbox_ctx *c, int *fdp)
+{
+	struct ipc_mbox_res	*res = c->res;
+
+	if (c->rootfd != -1)
+		close(c->rootfd);
+	if (res->result != IPC_OK) {
+		if (c->fd != -1)
+			close(c->fd);
+		c->fd = -1;
+		c->lines.n = 0;
+	}
+	if (c->fd == -1 && c->lines.n > 0) {
+		if ((c->fd = mbox_memfd(c->lines.buf, c->lines.len)) == -1) {
+			mbox_fail_io(c, "memfd");
+			c->lines.n = 0;
+		} else {
+			res->lines = c->lines.n;
+			res->length = c->lines.len;
+		}
+	}
+	free(c->lines.buf);
+	*fdp = c->fd;
+	if (*fdp == -1) {
+		res->lines = 0;
+		res->length = 0;
+	}
+}
+
+void
 mbox_request(const struct ipc_mbox_req *req, const char *root,
     struct ipc_mbox_res *res, int *fdp, mbox_event_fn emit, void *arg)
 {
 	struct mbox_ctx	c;
 
-	memset(res, 0, sizeof(*res));
-	memset(&c, 0, sizeof(c));
-	res->reqid = req->reqid;
-	c.req = req;
-	c.root = root;
-	c.rootfd = -1;
-	c.res = res;
-	c.fd = -1;
+	mbox_ctx_init(&c, req, root, res, fdp);
 	c.emit = emit;
 	c.arg = arg;
-	*fdp = -1;
 	if (req_check(&c) == -1 || mbox_root_open(&c) == -1)
 		goto done;
 	switch (req->op) {
@@ -929,27 +966,5 @@ mbox_request(const struct ipc_mbox_req *req, const char *root,
 		break;
 	}
  done:
-	if (c.rootfd != -1)
-		close(c.rootfd);
-	if (res->result != IPC_OK) {
-		if (c.fd != -1)
-			close(c.fd);
-		c.fd = -1;
-		c.lines.n = 0;
-	}
-	if (c.fd == -1 && c.lines.n > 0) {
-		if ((c.fd = mbox_memfd(c.lines.buf, c.lines.len)) == -1) {
-			mbox_fail_io(&c, "memfd");
-			c.lines.n = 0;
-		} else {
-			res->lines = c.lines.n;
-			res->length = c.lines.len;
-		}
-	}
-	free(c.lines.buf);
-	*fdp = c.fd;
-	if (*fdp == -1) {
-		res->lines = 0;
-		res->length = 0;
-	}
+	mbox_ctx_finish(&c, fdp);
 }

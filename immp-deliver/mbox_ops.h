@@ -86,6 +86,25 @@ struct mbox_ctx {
 	void				*arg;
 };
 
+/*
+ * mbox_ctx_init: starts a request of mbox_request or push_request
+ * (push_store.h): zeroes *res and *c, sets res->reqid from req, c's
+ * req, root and res (borrowed, must outlive c), no descriptors
+ * (rootfd, fd) and *fdp to -1.  The caller sets emit and arg.
+ */
+void	 mbox_ctx_init(struct mbox_ctx *c, const struct ipc_mbox_req *req,
+	    const char *root, struct ipc_mbox_res *res, int *fdp);
+
+/*
+ * mbox_ctx_finish: ends the request of mbox_ctx_init: closes rootfd;
+ * on a failed answer closes c->fd and drops the lines; otherwise,
+ * without c->fd, puts the lines into a sealed memfd (mbox_memfd; the
+ * 740 answer if that fails) and sets res->lines and res->length.
+ * *fdp gets the descriptor (owned by the caller) or -1, with lines and
+ * length 0.  Frees the lines buffer.
+ */
+void	 mbox_ctx_finish(struct mbox_ctx *c, int *fdp);
+
 /* mbox_answer: sets the final reply line (code, printf text). */
 void	 mbox_answer(struct mbox_ctx *c, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -681,15 +681,7 @@ push_request(const struct ipc_mbox_req *req, const char *root,
 	const char	*err;
 	char		 node[PUB_TEXT_MAX];
 
-	memset(res, 0, sizeof(*res));
-	memset(&c, 0, sizeof(c));
-	res->reqid = req->reqid;
-	c.req = req;
-	c.root = root;
-	c.rootfd = -1;
-	c.res = res;
-	c.fd = -1;
-	*fdp = -1;
+	mbox_ctx_init(&c, req, root, res, fdp);
 	/* The network process checked these; a bad one is refused here. */
 	if (!ipc_check_str(req->uuid, sizeof(req->uuid)) ||
 	    !ipc_check_str(req->kw_set, sizeof(req->kw_set)) ||
@@ -738,18 +730,5 @@ push_request(const struct ipc_mbox_req *req, const char *root,
 		break;
 	}
  done:
-	if (c.rootfd != -1)
-		close(c.rootfd);
-	if (res->result != IPC_OK)
-		c.lines.n = 0;
-	if (c.lines.n > 0) {
-		if ((c.fd = mbox_memfd(c.lines.buf, c.lines.len)) == -1)
-			mbox_fail_io(&c, "memfd");
-		else {
-			res->lines = c.lines.n;
-			res->length = c.lines.len;
-		}
-	}
-	free(c.lines.buf);
-	*fdp = c.fd;
+	mbox_ctx_finish(&c, fdp);
 }

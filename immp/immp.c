@@ -96,6 +96,8 @@ static int	check_target(struct options *, char *, size_t, char *, size_t,
 		    const char **);
 static int	log_in(const struct options *, struct conn *, const char *,
 		    const char *, const char *);
+static int	session_open(struct options *, struct conn *);
+static int	session_close(struct conn *, int);
 static int	cmd_send(struct options *, int, char **);
 static int	cmd_mbox(struct options *, int, char **);
 static int	cmd_push(struct options *, int, char **);
@@ -545,30 +547,63 @@ cmd_send(struct options *o, int argc, char **argv)
 	return rv;
 }
 
+int
+immp_name_in(const char *name, const char *const *names)
+{
+	size_t	 i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * check_target and log_in for the mailbox and push commands.  Returns 0
+ * with c open, or the exit code with c closed.
+ */
+static int
+session_open(struct options *o, struct conn *c)
+{
+	char		 host[256], port[32];
+	const char	*servername;
+	int		 rv;
+
+	if ((rv = check_target(o, host, sizeof(host), port, sizeof(port),
+	    &servername)) != 0)
+		return rv;
+	return log_in(o, c, host, port, servername);
+}
+
+/*
+ * Ends a session of session_open whose command returned rv: QUIT unless
+ * the connection failed (EXIT_TEMP), then closes c.  Returns rv.
+ */
+static int
+session_close(struct conn *c, int rv)
+{
+	struct reply	 r;
+
+	fflush(stdout);
+	if (rv != EXIT_TEMP && conn_cmd(c, NULL, "QUIT") == 0)
+		(void)conn_expect(c, &r, 201, "QUIT");
+	conn_close(c);
+	return rv;
+}
+
 /* The mailbox commands (mbox.c): log in, run, QUIT. */
 static int
 cmd_mbox(struct options *o, int argc, char **argv)
 {
 	struct mbox_args a;
 	struct conn	 c;
-	struct reply	 r;
-	char		 host[256], port[32];
-	const char	*servername;
 	int		 rv;
 
 	if (mbox_parse(argc, argv, &a) == -1)
 		usage();
-	if ((rv = check_target(o, host, sizeof(host), port, sizeof(port),
-	    &servername)) != 0)
+	if ((rv = session_open(o, &c)) != 0)
 		return rv;
-	if ((rv = log_in(o, &c, host, port, servername)) != 0)
-		return rv;
-	rv = mbox_run(&c, &a);
-	fflush(stdout);
-	if (rv != EXIT_TEMP && conn_cmd(&c, NULL, "QUIT") == 0)
-		(void)conn_expect(&c, &r, 201, "QUIT");
-	conn_close(&c);
-	return rv;
+	return session_close(&c, mbox_run(&c, &a));
 }
 
 /* The subcommands of push.c: log in, run, QUIT. */
@@ -577,24 +612,13 @@ cmd_push(struct options *o, int argc, char **argv)
 {
 	struct push_args a;
 	struct conn	 c;
-	struct reply	 r;
-	char		 host[256], port[32];
-	const char	*servername;
 	int		 rv;
 
 	if (push_parse(argc, argv, &a) == -1)
 		usage();
-	if ((rv = check_target(o, host, sizeof(host), port, sizeof(port),
-	    &servername)) != 0)
+	if ((rv = session_open(o, &c)) != 0)
 		return rv;
-	if ((rv = log_in(o, &c, host, port, servername)) != 0)
-		return rv;
-	rv = push_run(&c, &a);
-	fflush(stdout);
-	if (rv != EXIT_TEMP && conn_cmd(&c, NULL, "QUIT") == 0)
-		(void)conn_expect(&c, &r, 201, "QUIT");
-	conn_close(&c);
-	return rv;
+	return session_close(&c, push_run(&c, &a));
 }
 
 int

@@ -54,6 +54,13 @@ int	 send_quote_word(const char *w, char *out, size_t outsz);
 /* send_guess_type: the MIME type for a file name, by its extension. */
 const char	*send_guess_type(const char *name);
 
+/*
+ * immp_name_in: 1 if name is one of names[], an array ended by NULL
+ * (the subcommand names of mbox.c and push.c), else 0.  Compares whole
+ * strings, case-sensitively.
+ */
+int	 immp_name_in(const char *name, const char *const *names);
+
 /* mbox.c -- mailbox commands (immp(7) MBOX, NOTIFICATIONS). */
 
 #define MBOX_ARGS_MAX	20

@@ -84,12 +84,7 @@ static int	 mbox_watch(struct conn *);
 int
 mbox_is_cmd(const char *name)
 {
-	size_t	 i;
-
-	for (i = 0; cmdnames[i] != NULL; i++)
-		if (strcmp(name, cmdnames[i]) == 0)
-			return 1;
-	return 0;
+	return immp_name_in(name, cmdnames);
 }
 
 /* A decimal number for an option; -1 if it is not one. */

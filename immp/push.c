@@ -38,12 +38,7 @@ static const char *const cmdnames[] = {
 int
 push_is_cmd(const char *name)
 {
-	size_t	 i;
-
-	for (i = 0; cmdnames[i] != NULL; i++)
-		if (strcmp(name, cmdnames[i]) == 0)
-			return 1;
-	return 0;
+	return immp_name_in(name, cmdnames);
 }
 
 /* A node or link operand into its canonical text; -1 after a message. */

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "imid.h"
 #include "immpctl.h"
+#include "pins.h"
 #include "../immp-lookup/table_db.h"
 #include "../immp-queue/keypins.h"
 #include "table_write.h"
@@ -54,18 +55,6 @@ kp_get(const char *path, const char *key, struct keypin *k)
 		return (-1);
 	}
 	return (0);
-}
-
-static void
-kp_domain(const char *in, char *out, size_t size)
-{
-	size_t	 i;
-
-	if (!imid_domain_valid(in) || strlen(in) >= size)
-		errx(1, "%s: not a domain", in);
-	for (i = 0; in[i] != '\0'; i++)
-		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i];
-	out[i] = '\0';
 }
 
 static void
@@ -138,12 +127,12 @@ cmd_keypin(int argc, char *argv[])
 	conf_clear(&conf);
 	if (strcmp(argv[1], "show") == 0 && (argc == 2 || argc == 3)) {
 		if (argc == 3)
-			kp_domain(argv[2], dom, sizeof(dom));
+			pins_domain(argv[2], dom, sizeof(dom));
 		return (kp_show(path, argc == 3 ? dom : NULL));
 	}
 	if (argc < 3)
 		usage();
-	kp_domain(argv[2], dom, sizeof(dom));
+	pins_domain(argv[2], dom, sizeof(dom));
 	(void)snprintf(pkey, sizeof(pkey), "%s%s", KEYPIN_PENDING, dom);
 	if (strcmp(argv[1], "accept") == 0 && (argc == 3 || argc == 4)) {
 		if (kp_get(path, pkey, &k) == -1)

@@ -30,8 +30,8 @@ pin_get(const char *path, const char *key, char *hex)
 	return (r >= 0 ? 0 : -1);
 }
 
-static void
-lower_domain(const char *in, char *out, size_t size)
+void
+pins_domain(const char *in, char *out, size_t size)
 {
 	size_t	i;
 
@@ -85,7 +85,7 @@ cmd_pins(int argc, char *argv[])
 	}
 	if (argc < 3)
 		usage();
-	lower_domain(argv[2], dom, sizeof(dom));
+	pins_domain(argv[2], dom, sizeof(dom));
 	(void)snprintf(ekey, sizeof(ekey), "%s%s", PIN_PENDING, dom);
 	if (strcmp(argv[1], "accept") == 0 && (argc == 3 || argc == 4)) {
 		if (argc == 4) {

@@ -6,6 +6,8 @@
 #ifndef IMMPCTL_PINS_H
 #define IMMPCTL_PINS_H
 
+#include <stddef.h>
+
 /*
  * cmd_pins: "show pins", "pin accept <domain> [<sha256 hex>]" (the
  * given pin, or the last one seen that did not match), "pin clear
@@ -13,6 +15,14 @@
  * Returns the exit status.
  */
 int	 cmd_pins(int argc, char *argv[]);
+
+/*
+ * pins_domain: the domain operand in (imid.h grammar) in lower case
+ * into out (size octets, NUL-terminated), the key of the TLS and key
+ * pin stores (immp-queue/pins.h, keypins.h).  A bad domain, or one
+ * that does not fit, exits 1 with a message.
+ */
+void	 pins_domain(const char *in, char *out, size_t size);
 
 /*
  * cmd_secret: "secret generate [-F] [file]": 32 random octets
