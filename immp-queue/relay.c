@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "imsg.h"
 #include "ipc.h"
+#include "ipc_env.h"
 #include "ipc_relay.h"
 #include "imid.h"
 #include "log.h"
@@ -83,9 +84,15 @@ relay_add(uint64_t id, const struct envelope *env, int i, int fd)
 	char		 dom[IPC_DOMAIN_MAX];
 
 	lower(dom, strrchr(env->rcpt[i].account, '@') + 1, sizeof(dom));
+	/*
+	 * At most IPC_ENV_RCPTS recipients per relayed copy, so that each
+	 * copy fits one sealed inner envelope (immp(7) ENVELOPES); a
+	 * message to more recipients at one domain goes as several.
+	 */
 	TAILQ_FOREACH(j, &rl.jobs, entry)
 		if (strcmp(j->m.uuid, env->uuid) == 0 &&
-		    strcmp(j->m.domain, dom) == 0)
+		    strcmp(j->m.domain, dom) == 0 &&
+		    j->m.nrcpt < IPC_ENV_RCPTS)
 			break;
 	if (j == NULL) {
 		if ((j = calloc(1, sizeof(*j))) == NULL)

@@ -214,13 +214,26 @@ envin_refuse(struct session *s, const char *reason)
 	msg_free(s);
 }
 
+/* Asks the queue for the pin of the session's origin (WAIT_ENV). */
+static void
+envin_pin_get(struct session *s)
+{
+	struct ipc_env_pin_get	 pg;
+	size_t			 i;
+
+	memset(&pg, 0, sizeof(pg));
+	for (i = 0; s->remote[i] != '\0' && i < sizeof(pg.domain) - 1; i++)
+		pg.domain[i] = tolower((unsigned char)s->remote[i]);
+	pg.reqid = session_reqid(s);
+	s->msg->state = MSG_RCPT;
+	net_compose(env->queue, IMSG_ENV_PIN_GET, &pg, sizeof(pg));
+	session_wait(s, WAIT_ENV, pg.reqid);
+}
+
 void
 envin_done(struct session *s)
 {
-	struct message		*m = s->msg;
-	struct envin		*e = m->env;
-	struct ipc_env_pin_get	 pg;
-	size_t			 i;
+	struct envin	*e = s->msg->env;
 
 	if (!e->have) {
 		envin_refuse(s, "no-envelope");
@@ -229,13 +242,75 @@ envin_done(struct session *s)
 	env_digest_final(&e->dg, e->digest);
 	if (e->bad)
 		memset(e->digest, 0, sizeof(e->digest));
-	memset(&pg, 0, sizeof(pg));
-	for (i = 0; s->remote[i] != '\0' && i < sizeof(pg.domain) - 1; i++)
-		pg.domain[i] = tolower((unsigned char)s->remote[i]);
-	pg.reqid = session_reqid(s);
-	m->state = MSG_RCPT;
-	net_compose(env->queue, IMSG_ENV_PIN_GET, &pg, sizeof(pg));
-	session_wait(s, WAIT_ENV, pg.reqid);
+	envin_pin_get(s);
+}
+
+void
+envin_require(struct session *s)
+{
+	envin_pin_get(s);
+}
+
+/*
+ * The pin of a DELIVER TO <imid>... message's origin arrived: none, the
+ * message goes on; a pin, then the recipients' domain is asked for its
+ * keys (envin_keys), since an origin that can seal to it must.
+ */
+static void
+envin_plain_pin(struct session *s, const struct ipc_keypin_result *kr)
+{
+	struct message		*m = s->msg;
+	struct ipc_key_request	 req;
+	const char		*d, *at;
+	size_t			 i;
+
+	if (kr->state == KEYPIN_NONE) {
+		msg_commit(s);
+		return;
+	}
+	if (kr->state != KEYPIN_MATCH) {
+		session_reply(s, 720, 0,
+		    "Cannot queue the message now, try again later.");
+		msg_free(s);
+		return;
+	}
+	/* One domain, as a relay sends; several are not its way. */
+	if (m->nrcpt == 0 ||
+	    (at = strrchr(m->rcpts[0].account, '@')) == NULL) {
+		envin_refuse(s, "envelope-required");
+		return;
+	}
+	d = at + 1;
+	for (i = 1; i < m->nrcpt; i++)
+		if ((at = strrchr(m->rcpts[i].account, '@')) == NULL ||
+		    strcasecmp(at + 1, d) != 0) {
+			envin_refuse(s, "envelope-required");
+			return;
+		}
+	memset(&req, 0, sizeof(req));
+	for (i = 0; d[i] != '\0' && i < sizeof(req.domain) - 1; i++)
+		req.domain[i] = tolower((unsigned char)d[i]);
+	req.reqid = session_reqid(s);
+	net_compose(env->lookup, IMSG_LKA_KEY_REQUEST, &req, sizeof(req));
+	session_wait(s, WAIT_KEY, req.reqid);
+}
+
+void
+envin_keys(struct session *s, const struct ipc_key_result *kr)
+{
+	struct message	*m = s->msg;
+
+	if (m == NULL || m->env != NULL || m->state != MSG_RCPT)
+		fatalx("%s: no key check pending", __func__);
+	if (kr->result == IPC_OK)
+		envin_refuse(s, "envelope-required");
+	else if (kr->result == IPC_FAIL)
+		msg_commit(s);		/* no keys: it cannot seal to us */
+	else {
+		session_reply(s, 720, 0,
+		    "Cannot queue the message now, try again later.");
+		msg_free(s);
+	}
 }
 
 /* A sealed memfd holding text[0..len), or -1. */
@@ -265,8 +340,12 @@ envin_pin(struct session *s, const struct ipc_keypin_result *kr)
 	size_t			 i;
 	int			 fd;
 
-	if (m == NULL || (e = m->env) == NULL || m->state != MSG_RCPT)
+	if (m == NULL || m->state != MSG_RCPT)
 		fatalx("%s: no envelope check pending", __func__);
+	if ((e = m->env) == NULL) {
+		envin_plain_pin(s, kr);
+		return;
+	}
 	if (kr->state == KEYPIN_NONE) {
 		envin_refuse(s, "unknown-key");
 		return;

@@ -70,6 +70,7 @@ struct imsg;
 struct ipc_env_make;
 struct ipc_env_checked;
 struct ipc_keypin_result;
+struct ipc_key_result;
 
 /*
  * envout_digest: the content digest (immp(7) ENVELOPES, content-sha256)
@@ -138,8 +139,28 @@ void	 envin_part_done(struct session *s);
  */
 void	 envin_done(struct session *s);
 
-/* envin_pin: IMSG_ENV_PIN for the session waiting for it (WAIT_ENV). */
+/*
+ * envin_require: DONE of a DELIVER TO <imid>... message in the Remote
+ * state (not a push).  An origin whose keys the queue has pinned sends
+ * envelopes to a domain of ours that publishes keys (immp(7) ENVELOPES):
+ * asks the queue for the pin (WAIT_ENV), then immp-lookup for the keys of
+ * the recipients' domain (WAIT_KEY, envin_keys); with both the message
+ * is refused with 437 "envelope-required", else msg_commit follows.
+ */
+void	 envin_require(struct session *s);
+
+/*
+ * envin_pin: IMSG_ENV_PIN for the session waiting for it (WAIT_ENV), of
+ * an envelope message (envin_done) or of another (envin_require).
+ */
 void	 envin_pin(struct session *s, const struct ipc_keypin_result *kr);
+
+/*
+ * envin_keys: IMSG_LKA_KEY_RESULT of envin_require's question (kr, for
+ * the session in WAIT_KEY with a message being checked): keys published
+ * (IPC_OK) refuse it, none (IPC_FAIL) commit it, else 720.
+ */
+void	 envin_keys(struct session *s, const struct ipc_key_result *kr);
 
 /* envin_checked: IMSG_ENV_CHECKED for the session (WAIT_ENV). */
 void	 envin_checked(struct session *s, const struct ipc_env_checked *ec);

@@ -44,6 +44,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "session.h"
+#include "envelope_wire.h"
 
 static void	 key_log(struct session *, const char *, const char *);
 
@@ -93,6 +94,10 @@ key_result(struct session *s, const struct ipc_key_result *r)
 	size_t	 i;
 	int	 n;
 
+	if (s->msg != NULL && s->msg->state == MSG_RCPT) {
+		envin_keys(s, r);	/* DONE of a message: envelope_in.c */
+		return;
+	}
 	switch (r->result) {
 	case IPC_OK:
 		break;

@@ -1094,6 +1094,10 @@ msg_done(struct session *s, const struct cmd *c)
 		envin_done(s);
 		return;
 	}
+	if (s->state == STATE_REMOTE && !(m->flags & MSGF_PUSH)) {
+		envin_require(s);	/* a pinned origin: envelope_in.c */
+		return;
+	}
 	msg_commit(s);
 }
 

@@ -362,8 +362,9 @@ void	 msg_data(struct session *, const struct cmd *);
 void	 msg_done(struct session *, const struct cmd *);
 
 /*
- * msg_commit: the end of DONE once an envelope message passed its checks
- * (envelope_in.c): the record, the trace, the spool file committed.
+ * msg_commit: the end of DONE once an envelope message passed its checks,
+ * or a remote one was not refused as a downgrade (envelope_in.c): the
+ * record, the trace, the spool file committed.
  */
 void	 msg_commit(struct session *);
 
@@ -469,7 +470,8 @@ int	 trace_finish(struct session *);
 void	 key_cmd(struct session *, const struct cmd *);
 /*
  * key_result: lookup's answer to IMSG_LKA_KEY_REQUEST (strings checked
- * by the caller): 260 and the 261 lines, 461 (no keys) or 700.
+ * by the caller): 260 and the 261 lines, 461 (no keys) or 700; for a
+ * message being checked at DONE, envin_keys (envelope_wire.h).
  */
 void	 key_result(struct session *, const struct ipc_key_result *);
 

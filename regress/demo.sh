@@ -69,10 +69,17 @@ retry first 10s max 5m
 # relay (immp(7) RELAY): static route to the other demo domain
 route "$3" to 127.0.0.1 port $4
 domain-secret "$d/domain.secret"
+# domain keys (immp(7) ENVELOPES): relayed mail is signed and sealed
+keys "$d/keys"
 EOF
 	if [ ! -f "$d/domain.secret" ]; then
 		"$B/immpctl" -f "$d/immpd.conf" secret generate >/dev/null ||
 		    exit 1
+	fi
+	if [ ! -f "$d/keys/$1.key" ]; then
+		mkdir -p "$d/keys" && chmod 700 "$d/keys" &&
+		    "$B/immpctl" -f "$d/immpd.conf" key generate "$1" \
+		    >/dev/null || exit 1
 	fi
 	if ! grep -q "^$5@$1 " "$demo/credentials" 2>/dev/null ||
 	    [ ! -f "$d/users.db" ]; then
@@ -140,7 +147,9 @@ Hello Bob,
 
 welcome to IMMP.  This message was written at a.test and relayed to
 b.test: a.test's server authenticated with AUTH COOKIE, and b.test
-called a.test back to check the cookie.  The IMMP-Trace header shows
+called a.test back to check the cookie.  It travelled in an envelope
+signed by a.test and sealed to b.test, so the wire named only the
+domain; the IMMP-Envelope header shows b.test's verdict, IMMP-Trace
 the hop.  The attachment is the configuration of the sending server.
 
 -- 
@@ -176,6 +185,7 @@ while [ -z "$file" ]; do
 	sleep 0.1
 done
 echo "demo: relayed and delivered to ${file#$top/}"
+grep "^IMMP-Envelope:" "$file"
 grep -A1 "^IMMP-Trace:" "$file"
 echo
 

@@ -184,6 +184,11 @@ envin_done(struct session *s)
 {
 }
 
+void
+envin_require(struct session *s)
+{
+}
+
 int
 envin_record(struct session *s)
 {

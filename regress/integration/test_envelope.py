@@ -22,6 +22,7 @@ import time
 
 import pytest
 
+import immpclient
 from harness import binary
 from test_relay import Pair, cookie_session, dialback, find_body, log_has, \
     send
@@ -494,3 +495,107 @@ def test_forged_envelope_header_not_shown(remote_keyed):
     assert r.returncode == 0, r.stderr
     env = json.loads(r.stdout)["envelope"]
     assert "immp-envelope" not in env, env
+
+
+def plain_remote(p, tag, rcpt="bob@b.test"):
+    """As a.test at b.test, DELIVER TO rcpt with one part and DONE in
+    the old form (no envelope); returns DONE's final reply."""
+    s = envelope_session(p)
+    s.cmd("DELIVER TO %s FROM alice@a.test" % rcpt)
+    s.expect(270)
+    s.data("m", tag, "text/plain", True)
+    s.expect(271)
+    s.expect(272)
+    s.cmd("DONE")
+    r = s.final()[-1]
+    s.close()
+    return r
+
+
+def test_pinned_origin_must_send_envelopes(remote_keyed):
+    """Once b.test pinned a.test's keys, a.test can seal to b.test: a
+    message in the old form from it is a downgrade and refused at DONE."""
+    p = remote_keyed
+    tag = relay_ok(p, "enveloped")
+    assert log_has(p.b, r"from=a\.test uuid=\S+ envelope verified")
+    assert b"IMMP-Envelope: origin=a.test; signature=valid" in \
+        find_body(p.b, "bob", tag).read_bytes()
+    assert pinned(p.b, "a.test")[1] == "a.test %s\n" % p.afp
+    plain = b"downgraded " + os.urandom(6).hex().encode()
+    r = plain_remote(p, plain)
+    assert r.code == 437 and r.text == \
+        "Envelope refused: envelope-required.", r.raw
+    assert log_has(p.b, r"from=a\.test uuid=\S+ "
+                   r"event=envelope-refused reason=envelope-required")
+    # without FROM (a bounce of a.test's) and to two recipients alike
+    s = envelope_session(p)
+    s.cmd("DELIVER TO bob@b.test")
+    s.expect(270)
+    s.data("m", plain, "text/plain", True)
+    s.expect(271)
+    s.expect(272)
+    s.cmd("DONE")
+    assert s.final()[-1].code == 437
+    # the session goes on: the envelope form is still taken
+    s.cmd("DELIVER TO b.test")
+    assert s.final()[-1].code == 270
+    s.close()
+    time.sleep(1)
+    assert not find_body(p.b, "bob", plain, timeout=2)
+
+
+def test_pinned_origin_to_a_domain_without_keys(tmp_path_factory):
+    """b.test publishes no keys but pins a.test's on the call-back:
+    a.test cannot seal to it, so the old form is still taken."""
+    base = tmp_path_factory.mktemp("pinned-nokeys")
+    secret = base / "domain.secret"
+    (base / "bk").mkdir()
+    p = Pair(tmp_path_factory, "pinned-nokeys", start_a=False,
+             start_b=False,
+             a_extra='keys "%s"\ndomain-secret "%s"\n' % (base / "ak",
+                                                          secret),
+             b_extra='keys "%s"\n' % (base / "bk"))
+    try:
+        r = subprocess.run([binary("immpctl"), "-f", str(p.a.conf),
+                            "secret", "generate"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        assert r.returncode == 0, r.stdout
+        ctl(p.a, "key", "generate", "a.test")
+        p.a.start()
+        p.b.start()
+        p.secret = secret.read_bytes()
+        relay_ok(p, "to an unkeyed domain")
+        assert log_has(p.b, r"call-back domain=a\.test keys=pinned")
+        assert pinned(p.b, "a.test")[0] == 0
+        tag = b"plain " + os.urandom(6).hex().encode()
+        r = plain_remote(p, tag)
+        assert r.code == 273, r.raw
+        assert find_body(p.b, "bob", tag)
+        assert "envelope-required" not in p.b.logfile.read_text()
+    finally:
+        p.stop()
+
+
+def test_many_recipients_go_as_several_envelopes(remote_keyed):
+    """More recipients at one keyed domain than one sealed inner envelope
+    holds (64): the queue relays the message as several copies, each
+    with its own envelope, and none is refused as a downgrade."""
+    p = remote_keyed
+    relay_ok(p, "first contact")
+    tag = ("many " + os.urandom(6).hex()).encode()
+    log = p.b.logfile.read_text(errors="replace")
+    before = log.count("envelope verified")
+    refused = log.count("reason=envelope-required")
+    rcpts = ["bob+r%d@b.test" % i for i in range(70)]
+    send(p.a, "alice@a.test", rcpts, tag)
+    assert find_body(p.b, "bob", tag, timeout=40), p.a.log_tail()
+
+    def verified():
+        n = p.b.logfile.read_text(errors="replace").count(
+            "envelope verified")
+        return n >= before + 2
+    assert immpclient.wait_for(verified, 30), p.b.log_tail()
+    assert p.b.logfile.read_text(errors="replace").count(
+        "reason=envelope-required") == refused
+    # no bounce for alice
+    assert not find_body(p.a, "alice", tag, timeout=3)
