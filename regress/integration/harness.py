@@ -95,6 +95,16 @@ def proc_state(pid):
     return None
 
 
+def proc_argv(pid):
+    """The argv of a live process, [] if it cannot be read."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return [a.decode(errors="replace")
+                    for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
 def alive(pid):
     return proc_state(pid) not in (None, "Z", "X")
 
@@ -272,7 +282,14 @@ class Daemon:
                                 "SIGTERM:\n" + self.log_tail(),
                                 pytrace=False)
                 return
+        # A delivery worker may still be in a file system sync when its
+        # parent is gone; it ends once that returns (its channel is
+        # closed).  Give it a bounded time before calling it left over.
+        deadline = time.monotonic() + 20
+        while any(alive(p) for p in kids) and time.monotonic() < deadline:
+            time.sleep(0.05)
         left = [p for p in kids if alive(p)]
+        left_argv = {p: proc_argv(p) for p in left}
         self.kill_leftovers(kids)
         if self in _running:
             _running.remove(self)
@@ -281,7 +298,7 @@ class Daemon:
             assert rc == 0, "immpd exited %s after SIGTERM:\n%s" % (
                 rc, self.log_tail())
             assert not left, "children left running after SIGTERM: %s" % (
-                left,)
+                [(p, role(left_argv.get(p, []))) for p in left],)
 
     def wait_exit(self, timeout=15):
         """Waits for the parent to exit on its own; returns its status
