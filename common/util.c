@@ -5,6 +5,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -268,6 +269,25 @@ mkdirs(const char *path, unsigned int mode)
 	if (buf[len - 1] == '/')
 		return 0;
 	return mkdir_one(buf, (mode_t)mode);
+}
+
+int
+memfd_sealed(const char *name, const void *data, size_t len)
+{
+	int	 fd, saved;
+
+	if ((fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1)
+		return (-1);
+	if (write_full(fd, data, len) == -1 ||
+	    lseek(fd, 0, SEEK_SET) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	return (fd);
 }
 
 int

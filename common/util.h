@@ -42,6 +42,15 @@ int	 parse_size(const char *s, uint64_t *bytes);
 int	 write_full(int fd, const void *buf, size_t len);
 
 /*
+ * memfd_sealed: a memory file (memfd_create(2), name for /proc only,
+ * close-on-exec) holding data[0..len) at offset 0, sealed against any
+ * change (F_SEAL_WRITE, SHRINK, GROW, SEAL), so the process it is passed
+ * to may trust its contents and size.  Returns the descriptor (owned by
+ * the caller), or -1 with errno set.  Linux only.
+ */
+int	 memfd_sealed(const char *name, const void *data, size_t len);
+
+/*
  * pread_full: reads exactly len octets at offset off of fd into buf,
  * retrying on EINTR and short reads.  Returns 0, or -1 with errno set;
  * EBADMSG if the file ends before len octets.

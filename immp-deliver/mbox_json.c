@@ -55,23 +55,6 @@ mbox_gmime_init(void)
 	}
 }
 
-int
-mbox_memfd(const void *data, size_t len)
-{
-	int	fd;
-
-	if ((fd = memfd_create("immp-mbox", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1)
-		return -1;
-	if (write_full(fd, data, len) == -1 || lseek(fd, 0, SEEK_SET) ==
-	    -1 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * Copies s into out (size) as valid UTF-8 without control characters
  * (spaces instead; invalid octets as "?"), cut at a character boundary.
@@ -472,7 +455,7 @@ mbox_json_message(int fd, const struct mbox_rec *r, int pretty,
 		return -1;
 	}
 	*len = strlen(out);
-	mfd = mbox_memfd(out, *len);
+	mfd = memfd_sealed("immp-mbox", out, *len);
 	free(out);
 	return mfd;
 }
@@ -512,7 +495,7 @@ mbox_json_part(int fd, const char *id, char *type, size_t typesz,
 	g_free(t);
 	ba = part_body(w.found);
 	*len = ba->len;
-	mfd = mbox_memfd(ba->data, ba->len);
+	mfd = memfd_sealed("immp-mbox", ba->data, ba->len);
 	g_byte_array_free(ba, TRUE);
 	g_object_unref(m);
 	return mfd;

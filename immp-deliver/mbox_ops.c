@@ -900,7 +900,7 @@ mbox_ctx_finish(struct mbox_ctx *c, int *fdp)
 		c->lines.n = 0;
 	}
 	if (c->fd == -1 && c->lines.n > 0) {
-		if ((c->fd = mbox_memfd(c->lines.buf, c->lines.len)) == -1) {
+		if ((c->fd = memfd_sealed("immp-mbox", c->lines.buf, c->lines.len)) == -1) {
 			mbox_fail_io(c, "memfd");
 			c->lines.n = 0;
 		} else {

@@ -98,7 +98,7 @@ void	 mbox_ctx_init(struct mbox_ctx *c, const struct ipc_mbox_req *req,
 /*
  * mbox_ctx_finish: ends the request of mbox_ctx_init: closes rootfd;
  * on a failed answer closes c->fd and drops the lines; otherwise,
- * without c->fd, puts the lines into a sealed memfd (mbox_memfd; the
+ * without c->fd, puts the lines into a sealed memfd (memfd_sealed; the
  * 740 answer if that fails) and sets res->lines and res->length.
  * *fdp gets the descriptor (owned by the caller) or -1, with lines and
  * length 0.  Frees the lines buffer.
@@ -149,12 +149,6 @@ void	 mbox_op_rename(struct mbox_ctx *c);
 
 /* mbox_fail_io: the 740 answer, with errno logged. */
 void	 mbox_fail_io(struct mbox_ctx *c, const char *what);
-
-/*
- * mbox_memfd: a sealed memfd (MFD_CLOEXEC) holding data[0..len) at
- * offset 0, or -1 with errno.
- */
-int	 mbox_memfd(const void *data, size_t len);
 
 /*
  * mbox_clean_text: s as valid UTF-8 without control characters into

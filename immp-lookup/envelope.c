@@ -58,7 +58,6 @@ static struct env_replay replay = { 0, ENVELOPE_REPLAY_MAX, 0, NULL };
 static struct sk	*sk_get(const char *);
 static void		 env_make_msg(struct imsg *);
 static void		 env_check_msg(struct imsg *);
-static int		 memfd_text(const char *, size_t);
 static char		*fd_text(int, size_t *);
 
 /* Reads the secret file again; keeps the last good set if it fails. */
@@ -155,24 +154,6 @@ envelope_dispatch(struct imsg *imsg)
 	}
 }
 
-/* A sealed, read-only memfd holding text[0..len), or -1. */
-static int
-memfd_text(const char *text, size_t len)
-{
-	int	 fd;
-
-	if ((fd = memfd_create("immp-envelope", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1)
-		return (-1);
-	if (write_full(fd, text, len) == -1 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
-
 /* The contents of fd (at most ENV_MAX octets), NUL-terminated; or NULL. */
 static char *
 fd_text(int fd, size_t *len)
@@ -256,7 +237,7 @@ env_make_msg(struct imsg *imsg)
 		    sizeof(res.reason));
 		goto done;
 	}
-	if ((fd = memfd_text(text, len)) == -1) {
+	if ((fd = memfd_sealed("immp-envelope", text, len)) == -1) {
 		log_warn("envelope memfd");
 		res.result = IPC_TEMPFAIL;
 		(void)strlcpy(res.reason, "internal error",

@@ -313,24 +313,6 @@ envin_keys(struct session *s, const struct ipc_key_result *kr)
 	}
 }
 
-/* A sealed memfd holding text[0..len), or -1. */
-static int
-memfd_text(const char *text, size_t len)
-{
-	int	 fd;
-
-	if ((fd = memfd_create("immp-envelope", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1)
-		return (-1);
-	if (write_full(fd, text, len) == -1 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
-
 void
 envin_pin(struct session *s, const struct ipc_keypin_result *kr)
 {
@@ -350,7 +332,7 @@ envin_pin(struct session *s, const struct ipc_keypin_result *kr)
 		envin_refuse(s, "unknown-key");
 		return;
 	}
-	if (kr->state != KEYPIN_MATCH || (fd = memfd_text(e->text,
+	if (kr->state != KEYPIN_MATCH || (fd = memfd_sealed("immp-envelope", e->text,
 	    e->len)) == -1) {
 		if (kr->state == KEYPIN_MATCH)
 			log_warn("envelope memfd");
