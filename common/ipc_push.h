@@ -46,42 +46,75 @@ enum push_op {
 #define PUSH_OP_LAST	PUSH_OP_SUB_DEL
 
 /*
- * network <-> lookup: the publisher side (immp-lookup/pubsub.c keeps the
- * nodes and their subscribers in <queue dir>/pubsub.db).
+ * network <-> lookup: nodes and subscriptions (immp-lookup/pubsub.c,
+ * <queue dir>/pubsub.db).  The publisher side keeps its nodes and their
+ * subscribers; the subscriber side keeps an index of its own accounts'
+ * confirmed subscriptions, by node, for PUSH TO <domain> (draft 3.4.1).
  */
 enum imsg_push_type {
 	IMSG_PUBSUB_REQ = 1000,		/* struct ipc_pubsub_req */
 	IMSG_PUBSUB_SUBSCRIBER,		/* struct ipc_pubsub_res, per entry */
 	IMSG_PUBSUB_RESULT,		/* struct ipc_pubsub_res, last */
+	IMSG_PUBSUB_NOTICE_SEND,	/* lookup -> network: ipc_pubsub_req */
 };
 
+/*
+ * For every op the answer is zero or more IMSG_PUBSUB_SUBSCRIBER, then
+ * one IMSG_PUBSUB_RESULT with the same reqid.  Every op but the LOCAL_*
+ * ones needs a node of ours.
+ */
 enum pubsub_op {
 	PUBSUB_CREATE = 1,	/* node, owner, title: a new node */
 	PUBSUB_SUB_ADD,		/* node, subscriber: title back */
 	PUBSUB_SUB_DEL,		/* node, subscriber */
-	PUBSUB_GET,		/* node: SUBSCRIBER lines, then owner/title */
+	PUBSUB_GET,		/* node: SUBSCRIBER per subscriber (account),
+				   then owner, title, count */
+	PUBSUB_LOCAL_ADD,	/* node (any domain), our account */
+	PUBSUB_LOCAL_DEL,	/* node, our account; FAIL if absent */
+	PUBSUB_LOCAL_GET,	/* node: SUBSCRIBER per account of ours */
+	PUBSUB_FORGET,		/* node, account = a domain: drop its
+				   subscribers there; count dropped */
+	PUBSUB_LIST,		/* account = owner: SUBSCRIBER per node
+				   (node, title, count of subscribers) */
+	PUBSUB_DELETE,		/* node: the node and its subscribers */
+	PUBSUB_NOTICE,		/* node (another domain's), our account:
+				   tell the publisher's domain, until done */
+	PUBSUB_NOTICE_DONE,	/* node, account, status: how it went */
 };
+#define PUBSUB_OP_LAST	PUBSUB_NOTICE_DONE
+
+/*
+ * Unsubscribe notices: UNSUBSCRIBE of a node of another domain stores a
+ * notice (PUBSUB_NOTICE); lookup sends IMSG_PUBSUB_NOTICE_SEND (op
+ * PUBSUB_NOTICE, reqid 0) now and at each retry; the network process
+ * sends "UNSUBSCRIBE <node> FOR <account>" to the node's domain and
+ * reports with PUBSUB_NOTICE_DONE, status IPC_OK (done), IPC_FAIL
+ * (refused for good) or IPC_TEMPFAIL (retried with the relay's back-off
+ * until expire).  A new subscription to the node cancels the notice.
+ */
 
 #define IPC_PUBSUB_TITLE_MAX	200	/* title incl. NUL */
 #define IPC_PUBSUB_NODE_MAX	256	/* "owner/name@domain" incl. NUL */
-#define PUBSUB_MAX_SUBS		100	/* subscribers served per PUBLISH */
 
 struct ipc_pubsub_req {
 	uint64_t	reqid;
 	int32_t		op;				/* enum pubsub_op */
-	char		node[IPC_PUBSUB_NODE_MAX];	/* canonical */
+	char		node[IPC_PUBSUB_NODE_MAX];	/* canonical; LIST "" */
 	char		account[IPC_ACCOUNT_MAX];	/* owner, subscriber */
 	char		title[IPC_PUBSUB_TITLE_MAX];	/* CREATE */
+	int32_t		status;				/* NOTICE_DONE */
 };
 
 /*
  * result: IPC_OK; IPC_FAIL: no such node (or, for CREATE, it exists;
- * for SUB_DEL, not subscribed); IPC_TEMPFAIL: the store failed.
+ * for SUB_DEL and LOCAL_DEL, not subscribed); IPC_TEMPFAIL: the store
+ * failed.
  */
 struct ipc_pubsub_res {
 	uint64_t	reqid;
 	int32_t		result;
-	uint32_t	count;				/* GET: subscribers */
+	uint32_t	count;				/* subscribers */
+	char		node[IPC_PUBSUB_NODE_MAX];	/* LIST entries */
 	char		account[IPC_ACCOUNT_MAX];	/* owner, subscriber */
 	char		title[IPC_PUBSUB_TITLE_MAX];
 };

@@ -339,6 +339,7 @@ static void
 tick(int fd, short ev, void *arg)
 {
 	auth_expire();
+	pubsub_tick();		/* unsubscribe notices */
 }
 
 int

@@ -1,11 +1,15 @@
 /*
- * The publisher side of publish/subscribe in immp-lookup (draft 3.4,
- * 3.4.1; immp(7) PUBLISH, SUBSCRIBE): the nodes of our accounts and
- * their subscribers, in the Berkeley DB (btree) <queue dir>/pubsub.db,
- * opened read-write before the sandbox.
+ * Publish/subscribe in immp-lookup (draft 3.4, 3.4.1; immp(7) PUBLISH,
+ * SUBSCRIBE): the nodes of our accounts and their subscribers, and the
+ * index of our own accounts' subscriptions by node (for PUSH TO
+ * <domain>), in the Berkeley DB (btree) <queue dir>/pubsub.db, opened
+ * read-write before the sandbox.  Nodes and accounts hold no space.
  *
  *   "n <node>"               -> "<owner>\n<title>"
- *   "s <node> <subscriber>"  -> "1"
+ *   "s <node> <subscriber>"  -> "1"	(a subscriber of our node)
+ *   "l <node> <account>"     -> "1"	(our account subscribes to node)
+ *   "u <node> <account>"     -> "<first> <next> <tries>"
+ *				(an unsubscribe notice to send, ipc_push.h)
  */
 #ifndef IMMP_LOOKUP_PUBSUB_H
 #define IMMP_LOOKUP_PUBSUB_H
@@ -27,6 +31,12 @@ void	 pubsub_init(struct immpd_conf *conf, struct imsgev *network);
  * network process is trusted, DESIGN §3).
  */
 int	 pubsub_dispatch(struct imsg *imsg);
+
+/*
+ * pubsub_tick: sends the unsubscribe notices whose retry time has come
+ * (called every few seconds; retry and expire from the configuration).
+ */
+void	 pubsub_tick(void);
 
 /* pubsub_shutdown: closes the store. */
 void	 pubsub_shutdown(void);

@@ -176,7 +176,7 @@ net_rcpt(struct imsg *imsg)
 		fatalx("network: MSG_RCPT: unterminated string");
 	if ((im = inmsg_find(m.uuid)) == NULL || im->committing)
 		fatalx("network: MSG_RCPT for unknown message");
-	if (!store_account_valid(m.account) ||
+	if (!store_rcpt_valid(m.account) ||
 	    (m.folder[0] != '\0' && !store_folder_valid(m.folder)))
 		fatalx("network: MSG_RCPT: invalid recipient");
 	/* Remote recipients are relayed (relay.c; the network checked). */
@@ -250,6 +250,7 @@ net_commit(struct imsg *imsg)
 	struct inmsg		*im;
 	struct envelope		*env;
 	const char		*err;
+	int			 i;
 
 	memcpy(&c, ipc_payload(imsg, sizeof(c)), sizeof(c));
 	if (!ipc_check_str(c.uuid, sizeof(c.uuid)) ||
@@ -265,6 +266,12 @@ net_commit(struct imsg *imsg)
 	    (c.flags & ~(MSGF_IMPORTANT | MSGF_UNIMPORTANT | MSGF_MULTIPART |
 	    MSGF_SECURE | MSGF_BOUNCE | MSGF_PUSH)) != 0)
 		fatalx("network: MSG_COMMIT: invalid sender, peer or flags");
+	/* "@domain": a push to another domain's subscribers (ipc_push.h). */
+	for (i = 0; i < im->nrcpt; i++)
+		if (im->rcpt[i].account[0] == '@' && (!(c.flags & MSGF_PUSH) ||
+		    !relay_remote(&q.conf, im->rcpt[i].account)))
+			fatalx("network: MSG_COMMIT: domain recipient %s",
+			    im->rcpt[i].account);
 	if ((err = verify_spool(im, c.size)) != NULL) {
 		log_warnx("msg refused uuid=%s: %s", im->uuid, err);
 		net_reply_committed(c.reqid, imsg->hdr.peerid, IPC_FAIL,

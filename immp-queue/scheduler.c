@@ -443,6 +443,16 @@ rcpt_failed(struct qmsg *m, int i, const char *reason)
 	const char	*at = strchr(m->env.sender, '@');
 	int		 fd;
 
+	/*
+	 * A push to another domain's subscribers ("@domain", ipc_push.h):
+	 * nobody to tell but the log (a 489 already cleaned the list).
+	 */
+	if (m->env.rcpt[i].account[0] == '@') {
+		log_info("push uuid=%s rcpt=%s failed: %s", m->env.uuid,
+		    m->env.rcpt[i].account, reason);
+		m->env.rcpt[i].state = RCPT_FAILED;
+		return;
+	}
 	/* A remote sender's bounce is relayed back (relay.c). */
 	if (m->env.bounce || at == NULL) {
 		log_info("bounce uuid=%s dropped: %s", m->env.uuid,

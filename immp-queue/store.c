@@ -100,6 +100,14 @@ store_account_valid(const char *s)
 }
 
 int
+store_rcpt_valid(const char *s)
+{
+	if (s[0] == '@')
+		return strlen(s) < IPC_ACCOUNT_MAX && domain_valid(s + 1);
+	return store_account_valid(s);
+}
+
+int
 store_folder_valid(const char *s)
 {
 	size_t	i, len = strlen(s);
@@ -144,7 +152,9 @@ env_valid(const struct envelope *env)
 	    env->nrcpt < 1 || env->nrcpt > ENV_MAX_RCPT)
 		return 0;
 	for (i = 0; i < env->nrcpt; i++) {
-		if (!store_account_valid(env->rcpt[i].account) ||
+		if (!store_rcpt_valid(env->rcpt[i].account) ||
+		    (env->rcpt[i].account[0] == '@' &&
+		    !(env->flags & MSGF_PUSH)) ||
 		    (env->rcpt[i].folder[0] != '\0' &&
 		    !store_folder_valid(env->rcpt[i].folder)) ||
 		    env->rcpt[i].state < RCPT_PENDING ||
@@ -244,7 +254,7 @@ parse_rcpt(char *v, struct env_rcpt *r, const char **errstr)
 	}
 	if (strchr(f[4], ' ') != NULL)
 		goto bad;
-	if (!store_account_valid(f[0]))
+	if (!store_rcpt_valid(f[0]))
 		goto bad;
 	strlcpy(r->account, f[0], sizeof(r->account));
 	if (strcmp(f[1], ".") != 0) {

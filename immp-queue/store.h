@@ -128,11 +128,15 @@ struct store {
  * [A-Za-z0-9._-], no leading, trailing or doubled '.'; domain: LDH
  * labels of 1..63 octets, no label starting or ending with '-', at
  * most 253 octets; IMID grammar, immp(7)), else 0.
+ * store_rcpt_valid: 1 if s is a valid account, or "@domain" (the
+ * subscribers of a push's node at that domain, ipc_push.h; only in a
+ * push), else 0.
  * store_folder_valid: 1 if s is an IMID folder (1..64 of
  * [A-Za-z0-9._-], not "." or ".."), else 0.
  * store_peer_valid: 1 if s is 0..63 of [0-9A-Za-z.:_%-], else 0.
  */
 int	 store_account_valid(const char *s);
+int	 store_rcpt_valid(const char *s);
 int	 store_folder_valid(const char *s);
 int	 store_peer_valid(const char *s);
 

@@ -125,10 +125,11 @@ usage(void)
 	    "watch\n"
 	    "       immp [options] subscribe link | subscriptions | "
 	    "unsubscribe uuid|node |\n"
-	    "            publish [--create title] [-i] node [file] | "
-	    "pushes | held |\n"
-	    "            push -t imid ... -f node [-i] [file] | "
-	    "approve uuid | drop uuid\n");
+	    "            publish [--create title] [-i] node [file] |\n"
+	    "            publish --delete node | nodes | pushes | held | "
+	    "approve uuid |\n"
+	    "            drop uuid | push -t imid ... -f node [-i] [file] |\n"
+	    "            push -t domain -f node [-i] [file]\n");
 	exit(EXIT_PERM);
 }
 

@@ -110,6 +110,7 @@ struct push_args {
 	int		 nrcpt;
 	const char	*from;		/* push -f node */
 	const char	*title;		/* publish --create title */
+	int		 delete_node;	/* publish --delete */
 	int		 important;	/* -i: +IMPORTANT */
 };
 
@@ -118,8 +119,11 @@ int	 push_is_cmd(const char *name);
 
 /*
  * push_parse: the subcommand argv[0] with its options and operands
- * (pointers into argv) into *a.  0, or -1 for a usage error.  The
- * operands' grammar (nodes, links, UUIDs) is checked by push_run.
+ * (pointers into argv) into *a.  0, or -1 for a usage error: among
+ * others a push -t without "@" (a domain, draft 3.4.1) that is not the
+ * only -t, and publish --delete with --create, -i or a file.  The
+ * operands' grammar (nodes, links, UUIDs, IMIDs, domains) is checked by
+ * push_run.
  */
 int	 push_parse(int argc, char **argv, struct push_args *a);
 

@@ -6,11 +6,15 @@
  *   subscriptions                                      SUBSCRIBE LIST
  *   unsubscribe <uuid | node | link>                   UNSUBSCRIBE
  *   publish [--create title] [-i] node [file | -]      PUBLISH
+ *   publish --delete node                              PUBLISH DELETE
+ *   nodes                                              PUBLISH LIST
  *   push -t imid ... -f node [-i] [file | -]           PUSH TO
+ *   push -t domain -f node [-i] [file | -]             PUSH TO (3.4.1)
  *   pushes | held | approve uuid | drop uuid           PUSH ...
  *
- * Links and nodes are checked with the daemon's own parser (immpuri.h)
- * before anything is sent; arguments never reach a shell.
+ * Links and nodes are checked with the daemon's own parser (immpuri.h),
+ * a push's domain with imid_domain_valid, before anything is sent;
+ * arguments never reach a shell.
  */
 #include <sys/types.h>
 
@@ -21,8 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "imid.h"
 #include "immp.h"
 #include "immpuri.h"
 #include "ipc_push.h"
@@ -32,7 +38,7 @@ extern char	**environ;
 
 static const char *const cmdnames[] = {
 	"subscribe", "subscriptions", "unsubscribe", "publish", "push",
-	"pushes", "held", "approve", "drop", NULL
+	"pushes", "held", "approve", "drop", "nodes", NULL
 };
 
 int
@@ -52,6 +58,20 @@ node_operand(const char *s, char *out, size_t size)
 	    pubid_format(&u.node, out, size) == -1) {
 		fprintf(stderr, "immp: %s: not a node or immp:// link (%s)\n",
 		    s, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A push's recipient without "@": a domain (draft 3.4.1); "FROM" would
+ * make the command line ambiguous.  0, or -1 after a message.
+ */
+static int
+domain_operand(const char *s)
+{
+	if (!imid_domain_valid(s) || strcasecmp(s, "FROM") == 0) {
+		fprintf(stderr, "immp: %s: not a domain\n", s);
 		return -1;
 	}
 	return 0;
@@ -97,6 +117,9 @@ push_parse(int argc, char **argv, struct push_args *a)
 		else if (strcmp(argv[i], "--create") == 0 && i + 1 < argc &&
 		    strcmp(a->cmd, "publish") == 0 && a->title == NULL)
 			a->title = argv[++i];
+		else if (strcmp(argv[i], "--delete") == 0 &&
+		    strcmp(a->cmd, "publish") == 0 && !a->delete_node)
+			a->delete_node = 1;
 		else
 			return -1;
 	}
@@ -113,15 +136,22 @@ push_parse(int argc, char **argv, struct push_args *a)
 	    strcmp(a->cmd, "approve") == 0 || strcmp(a->cmd, "drop") == 0)
 		return a->nargs == 1 ? 0 : -1;
 	if (strcmp(a->cmd, "subscriptions") == 0 ||
-	    strcmp(a->cmd, "pushes") == 0 || strcmp(a->cmd, "held") == 0)
+	    strcmp(a->cmd, "pushes") == 0 || strcmp(a->cmd, "held") == 0 ||
+	    strcmp(a->cmd, "nodes") == 0)
 		return a->nargs == 0 ? 0 : -1;
+	if (strcmp(a->cmd, "publish") == 0 && a->delete_node)
+		return a->nargs == 1 && a->title == NULL && !a->important ?
+		    0 : -1;
 	if (strcmp(a->cmd, "publish") == 0)
 		return a->nargs == 1 || (a->nargs == 2 && a->title == NULL) ?
 		    0 : -1;
-	if (strcmp(a->cmd, "push") == 0)
-		return a->nrcpt > 0 && a->from != NULL && a->nargs <= 1 ?
-		    0 : -1;
-	return -1;
+	if (strcmp(a->cmd, "push") != 0 || a->nrcpt == 0 ||
+	    a->from == NULL || a->nargs > 1)
+		return -1;
+	for (i = 0; i < a->nrcpt; i++)	/* a domain is the only -t */
+		if (strchr(a->rcpt[i], '@') == NULL && a->nrcpt > 1)
+			return -1;
+	return 0;
 }
 
 /* The push's text: file, or standard input; at most PUSH_MAX_SIZE. */
@@ -193,6 +223,101 @@ answer(struct conn *c, int want, int show_last)
 	}
 	fprintf(stderr, "immp: %s\n", r.line);
 	return conn_status(r.code);
+}
+
+/*
+ * A count at the start of p, followed by SP: 0 to 4294967295, no
+ * leading zero.  Its number of digits, or 0 if there is none.
+ */
+static size_t
+count_word(const char *p, long long *val)
+{
+	const char	*errstr;
+	char		 num[11];
+	size_t		 n;
+
+	n = strspn(p, "0123456789");
+	if (n == 0 || n >= sizeof(num) || (n > 1 && p[0] == '0') ||
+	    p[n] != ' ')
+		return 0;
+	memcpy(num, p, n);
+	num[n] = '\0';
+	*val = strtonum(num, 0, 4294967295LL, &errstr);
+	return errstr == NULL ? n : 0;
+}
+
+/*
+ * One "291 <node> <subscribers> <title>" line of PUBLISH LIST as
+ * "<node>\t<subscribers>\t<title>" on stdout; -1 if it is not one.
+ */
+static int
+node_line(const char *text)
+{
+	struct pubid	 id;
+	char		 node[PUB_TEXT_MAX], canon[PUB_TEXT_MAX];
+	const char	*p, *err, *title;
+	long long	 subs;
+	size_t		 n, ndig;
+
+	n = strcspn(text, " ");
+	if (n == 0 || n >= sizeof(node) || text[n] != ' ')
+		return -1;
+	memcpy(node, text, n);
+	node[n] = '\0';
+	if (pubid_parse(node, &id, &err) == -1 ||
+	    pubid_format(&id, canon, sizeof(canon)) == -1)
+		return -1;
+	p = text + n + 1;
+	if ((ndig = count_word(p, &subs)) == 0)
+		return -1;
+	title = p + ndig + 1;
+	if (*title == '\0' || strchr(title, '\t') != NULL)
+		return -1;
+	printf("%s\t%lld\t%s\n", canon, subs, title);
+	return 0;
+}
+
+/*
+ * The answer to "AS p PUBLISH LIST": each 291 line printed by
+ * node_line, up to "293 <n> nodes.", whose n must be the number of
+ * lines.  Another final reply is the server's refusal; a malformed 291
+ * or 293, or another continuation line, is refused.
+ */
+static int
+node_list(struct conn *c)
+{
+	struct reply	 r;
+	long long	 count = 0, n;
+	int		 rv;
+
+	for (;;) {
+		if ((rv = conn_reply(c, &r)) != 0)
+			return rv;
+		if (strcmp(r.id, "p") != 0)
+			continue;	/* a notification */
+		if (r.code == 291) {
+			if (node_line(r.text) == -1) {
+				fprintf(stderr, "immp: bad node line: %s\n",
+				    r.line);
+				return EXIT_PERM;
+			}
+			count++;
+			continue;
+		}
+		if (!r.more)
+			break;
+		fprintf(stderr, "immp: unexpected reply: %s\n", r.line);
+		return EXIT_PERM;
+	}
+	if (r.code != 293) {
+		fprintf(stderr, "immp: %s\n", r.line);
+		return conn_status(r.code);
+	}
+	if (count_word(r.text, &n) == 0 || n != count) {
+		fprintf(stderr, "immp: bad count: %s\n", r.line);
+		return EXIT_PERM;
+	}
+	return 0;
 }
 
 /* "... 270", one DATA block, DONE, "273 <uuid>": prints the UUID. */
@@ -274,9 +399,20 @@ push_run(struct conn *c, struct push_args *a)
 			return rv;
 		return answer(c, a->cmd[0] == 'a' ? 266 : 267, 1);
 	}
+	if (strcmp(a->cmd, "nodes") == 0) {
+		if ((rv = conn_cmd(c, NULL, "AS p PUBLISH LIST")) != 0)
+			return rv;
+		return node_list(c);
+	}
 	if (strcmp(a->cmd, "publish") == 0) {
 		if (node_operand(a->args[0], node, sizeof(node)) == -1)
 			return EXIT_PERM;
+		if (a->delete_node) {
+			if ((rv = conn_cmd(c, NULL, "AS p PUBLISH DELETE %s",
+			    node)) != 0)
+				return rv;
+			return answer(c, 294, 1);
+		}
 		if (a->title != NULL) {
 			if (send_quote_word(a->title, title, sizeof(title)) ==
 			    -1) {
@@ -297,7 +433,10 @@ push_run(struct conn *c, struct push_args *a)
 			return EXIT_PERM;
 		len = strlcpy(line, "PUSH TO", sizeof(line));
 		for (i = 0; i < a->nrcpt; i++) {
-			if (strpbrk(a->rcpt[i], " \t\r\n\";") != NULL ||
+			if (strchr(a->rcpt[i], '@') == NULL) {
+				if (domain_operand(a->rcpt[i]) == -1)
+					return EXIT_PERM;
+			} else if (strpbrk(a->rcpt[i], " \t\r\n\";") != NULL ||
 			    a->rcpt[i][0] == '\0') {
 				fprintf(stderr, "immp: bad recipient %s\n",
 				    a->rcpt[i]);

@@ -65,6 +65,7 @@ static const char *const meta_headers[] = {
 static void	 msg_refuse(struct session *, struct message *, int,
 		    const char *, const char *);
 static void	 msg_create(struct session *);
+static void	 msg_copies_failed(struct session *);
 static int	 msg_from(struct session *, const char *, const char **);
 static void	 msg_drop(struct session *);
 static const char *imid_text(const char *, char *, size_t);
@@ -453,9 +454,7 @@ msg_created(struct session *s, const struct ipc_msg_created *cr, int fd)
 		if (cr->result == IPC_OK)
 			log_warnx("%s: queue sent no descriptor", __func__);
 		msg_orphan_created(cr, fd);
-		session_reply(s, 720,
-		    0, "Cannot queue the message now, try again later.");
-		msg_free(s);
+		msg_copies_failed(s);
 		return;
 	}
 	if (!uuid_valid(cr->uuid))
@@ -463,6 +462,17 @@ msg_created(struct session *s, const struct ipc_msg_created *cr, int fd)
 	(void)strlcpy(m->uuid, cr->uuid, sizeof(m->uuid));
 	m->fd = fd;
 	m->state = MSG_OPEN;
+	if (m->copy != NULL) {		/* the next copy of a fan-out */
+		if (lseek(fd, 0, SEEK_SET) == -1 ||
+		    write_full(fd, m->copy, m->copylen) == -1 ||
+		    ftruncate(fd, (off_t)m->copylen) == -1) {
+			log_warn("spool %s", m->uuid);
+			msg_copies_failed(s);
+			return;
+		}
+		msg_commit(s);
+		return;
+	}
 	if (spool_w_init(&m->sw, fd) == -1) {
 		log_warn("spool %s", m->uuid);
 		session_reply(s, 720,
@@ -505,6 +515,7 @@ msg_free(struct session *s)
 	}
 	free(m->rcpts);
 	free(m->trace);
+	free(m->copy);
 	envin_free(m->env);
 	free(m);
 	s->msg = NULL;
@@ -1101,29 +1112,64 @@ msg_done(struct session *s, const struct cmd *c)
 	msg_commit(s);
 }
 
+/*
+ * A copy of a fan-out could not be queued: the copies before it are
+ * (and are not taken back: their recipients have what they asked for).
+ */
+static void
+msg_copies_failed(struct session *s)
+{
+	struct message	*m = s->msg;
+
+	if (m->ncopies > 0)
+		log_warnx("session id=%016" PRIx64 " message %s: %zu of %zu "
+		    "recipients queued in %d copies, the others not", s->id,
+		    m->first, m->rdone, m->nrcpt, m->ncopies);
+	session_reply(s, 720, 0, "Cannot queue the message now, try again "
+	    "later.");
+	msg_free(s);
+}
+
+/* The spool of the first copy, to write the next ones (push-sized). */
+static int
+msg_keep_copy(struct message *m)
+{
+	if (m->sw.off < 0 || m->sw.off > MSG_COPY_MAX) {
+		errno = EFBIG;
+		return (-1);
+	}
+	if ((m->copy = malloc((size_t)m->sw.off)) == NULL)
+		return (-1);
+	m->copylen = (size_t)m->sw.off;
+	return (pread_full(m->fd, 0, m->copy, m->copylen));
+}
+
 void
 msg_commit(struct session *s)
 {
 	struct message		*m = s->msg;
 	struct ipc_msg_rcpt	 mr;
 	struct ipc_msg_commit	 mc;
-	size_t			 i;
+	size_t			 i, n;
 
-	if ((m->env != NULL && envin_record(s) == -1) ||
+	if (m->copy == NULL && ((m->env != NULL && envin_record(s) == -1) ||
 	    (s->state == STATE_REMOTE && trace_finish(s) == -1) ||
-	    spool_w_finish(&m->sw) == -1) {
+	    spool_w_finish(&m->sw) == -1 ||
+	    (m->nrcpt > MSG_MAX_RCPTS && msg_keep_copy(m) == -1))) {
 		log_warn("spool %s", m->uuid);
-		session_reply(s, 720, 0,
-		    "Cannot queue the message now, try again later.");
-		msg_free(s);
+		msg_copies_failed(s);
 		return;
 	}
 	close(m->fd);
 	m->fd = -1;
 
+	/* At most MSG_MAX_RCPTS per copy, from rdone on. */
+	n = m->nrcpt - m->rdone;
+	if (n > MSG_MAX_RCPTS)
+		n = MSG_MAX_RCPTS;
 	memset(&mc, 0, sizeof(mc));
 	mc.reqid = session_reqid(s);
-	for (i = 0; i < m->nrcpt; i++) {
+	for (i = m->rdone; i < m->rdone + n; i++) {
 		memset(&mr, 0, sizeof(mr));
 		mr.reqid = mc.reqid;
 		(void)strlcpy(mr.uuid, m->uuid, sizeof(mr.uuid));
@@ -1141,8 +1187,9 @@ msg_commit(struct session *s)
 	if (s->state == STATE_REMOTE &&
 	    strncasecmp(m->sender, "mailer-daemon@", 14) == 0)
 		mc.flags |= MSGF_BOUNCE;
-	mc.nrcpt = m->nrcpt;
-	mc.size = m->sw.off;
+	mc.nrcpt = n;
+	mc.size = m->copy != NULL ? (uint64_t)m->copylen :
+	    (uint64_t)m->sw.off;
 	m->state = MSG_COMMIT;
 	net_compose(env->queue, IMSG_QUEUE_MSG_COMMIT, &mc, sizeof(mc));
 	session_wait(s, WAIT_COMMIT, mc.reqid);
@@ -1152,18 +1199,34 @@ void
 msg_committed(struct session *s, const struct ipc_msg_committed *mc)
 {
 	struct message	*m = s->msg;
+	size_t		 n;
 
 	if (m == NULL || m->state != MSG_COMMIT ||
 	    strcmp(m->uuid, mc->uuid) != 0)
 		fatalx("%s: no such commit pending", __func__);
-	if (mc->result == IPC_OK) {
-		log_info("session message id=%016" PRIx64 " uuid=%s "
-		    "rcpts=%zu size=%" PRIu64, s->id, m->uuid, m->nrcpt,
-		    m->size);
-		session_reply(s, 273, 0, "%s Message accepted for delivery.",
-		    m->uuid);
-	} else
-		session_reply(s, 720, 0,
-		    "Cannot queue the message now, try again later.");
+	if (mc->result != IPC_OK) {
+		m->uuid[0] = '\0';	/* the queue dropped it */
+		msg_copies_failed(s);
+		return;
+	}
+	n = m->nrcpt - m->rdone;
+	if (n > MSG_MAX_RCPTS)
+		n = MSG_MAX_RCPTS;
+	log_info("session message id=%016" PRIx64 " uuid=%s rcpts=%zu "
+	    "size=%" PRIu64, s->id, m->uuid, n, m->size);
+	if (m->ncopies++ == 0)
+		(void)strlcpy(m->first, m->uuid, sizeof(m->first));
+	m->rdone += n;
+	if (m->rdone < m->nrcpt) {
+		m->uuid[0] = '\0';	/* the queue's now */
+		msg_create(s);
+		return;
+	}
+	if (m->ncopies > 1)
+		log_info("session id=%016" PRIx64 " message %s: %zu "
+		    "recipients in %d copies", s->id, m->first, m->nrcpt,
+		    m->ncopies);
+	session_reply(s, 273, 0, "%s Message accepted for delivery.",
+	    m->first);
 	msg_free(s);
 }

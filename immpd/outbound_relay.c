@@ -145,7 +145,9 @@ job_imid(const struct ob_rcpt *r, int push, char *buf, size_t size)
 {
 	const char	*at = strchr(r->account, '@');
 
-	if (r->folder[0] == '\0' || at == NULL || push)
+	if (push && r->account[0] == '@')	/* a domain push */
+		(void)snprintf(buf, size, "%s", r->account + 1);
+	else if (r->folder[0] == '\0' || at == NULL || push)
 		(void)snprintf(buf, size, "%s", r->account);
 	else
 		(void)snprintf(buf, size, "%.*s+%s%s", (int)(at - r->account),
@@ -183,6 +185,31 @@ job_refused(struct ob_conn *c, int code, const char *text, const char *why)
 	c->envmode = 0;
 	job_deliver(c);	/* the others again */
 	return (1);
+}
+
+/*
+ * 489 to "PUSH TO <domain>": the domain has no subscriber of our node
+ * (its own index decides, draft 3.4.1), so ours are dropped there.
+ */
+static void
+job_no_subscribers(struct ob_job *j)
+{
+	char		 node[IPC_PUBSUB_NODE_MAX];
+	const char	*at = strchr(j->m.sender, '@');
+	size_t		 i;
+	int		 n;
+
+	if (!(j->m.flags & MSGF_PUSH) || at == NULL)
+		return;
+	for (i = 0; i < j->nrcpt; i++) {
+		if (j->rcpts[i].account[0] != '@')
+			continue;
+		n = snprintf(node, sizeof(node), "%.*s/%s%s",
+		    (int)(at - j->m.sender), j->m.sender, j->rcpts[i].folder,
+		    at);
+		if (n > 0 && (size_t)n < sizeof(node))
+			push_forget(node, j->rcpts[i].account + 1);
+	}
 }
 
 /* DELIVER TO the recipients not settled yet. */
@@ -264,6 +291,8 @@ job_deliver_reply(struct ob_conn *c, int code, const char *text)
 	ob_reply_reason(why, sizeof(why), "DELIVER", code, text);
 	if (job_refused(c, code, text, why))
 		return;
+	if (code == 489)
+		job_no_subscribers(j);
 	job_settle(j, code >= 700 ? IPC_TEMPFAIL : IPC_FAIL, why);
 	job_free(j);
 	c->job = NULL;

@@ -3,17 +3,21 @@
  * immp(7) PUSH, SUBSCRIBE).
  *
  *   PUSH TO <imid>... FROM <node> [+IMPORTANT|-IMPORTANT]
+ *   PUSH TO <domain> FROM <node> [+IMPORTANT|-IMPORTANT]
  *     Local state: the node's owner is the session's account (a local
  *     account publishes as itself).  Remote state: the node is in the
- *     authenticated domain and every recipient is local.  Then as
- *     DELIVER TO: 270, one DATA block (at most PUSH_MAX_SIZE octets),
- *     DONE, 273.  The queue carries it like mail (MSGF_PUSH).
+ *     authenticated domain and every recipient is local.  A domain of
+ *     ours is expanded to our subscribers of the node (subscribe.c),
+ *     another domain is one recipient "@domain".  Then as DELIVER TO:
+ *     270, one DATA block (at most PUSH_MAX_SIZE octets), DONE, 273.
+ *     The queue carries it like mail (MSGF_PUSH).
  *   PUSH LIST | PUSH HELD | PUSH APPROVE <uuid> | PUSH DROP <uuid>
  *     Local state; answered by the account's worker (push_store.c).
  */
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +73,7 @@ push_to(struct session *s, const struct cmd *c)
 	struct imid	 id;
 	struct rcpt	*r;
 	const char	*err, *bad;
-	char		 owner[IPC_ACCOUNT_MAX];
+	char		 owner[IPC_ACCOUNT_MAX], text[PUB_TEXT_MAX];
 	int		 i, j;
 
 	if (s->state != STATE_LOCAL && s->state != STATE_REMOTE) {
@@ -107,8 +111,14 @@ push_to(struct session *s, const struct cmd *c)
 		    "Too many messages, try again later.");
 		return;
 	}
+	if (a.domain != NULL && !conf_is_local(&env->conf, a.domain) &&
+	    s->state != STATE_LOCAL) {
+		session_reply(s, 422, 0, "%s: relaying denied.", a.domain);
+		return;
+	}
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (m->rcpts = calloc(a.nrcpt, sizeof(*m->rcpts))) == NULL) {
+	    (m->rcpts = calloc(a.domain != NULL ? 1 : a.nrcpt,
+	    sizeof(*m->rcpts))) == NULL) {
 		log_warn("push");
 		free(m);
 		session_reply(s, 700, 0, "Internal error, try again later.");
@@ -120,6 +130,29 @@ push_to(struct session *s, const struct cmd *c)
 	else if (a.important == -1)
 		m->flags |= MSGF_UNIMPORTANT;
 	(void)strlcpy(m->sender, owner, sizeof(m->sender));
+	if (a.domain != NULL && conf_is_local(&env->conf, a.domain)) {
+		/* Our subscribers of the node (subscribe.c). */
+		if (pubid_format(&a.node, text, sizeof(text)) == -1) {
+			session_reply(s, 421, 0, "Bad PUSH argument: node "
+			    "too long.");
+			goto fail;
+		}
+		free(m->rcpts);
+		m->rcpts = NULL;
+		push_expand(s, m, text, a.domain);
+		return;
+	}
+	if (a.domain != NULL) {
+		/* Another domain's subscribers: one recipient (ipc_push.h). */
+		r = &m->rcpts[m->nrcpt++];
+		(void)snprintf(r->account, sizeof(r->account), "@%s",
+		    a.domain);
+		for (j = 0; r->account[j] != '\0'; j++)
+			r->account[j] = tolower((unsigned char)r->account[j]);
+		(void)strlcpy(r->imid, r->account + 1, sizeof(r->imid));
+		(void)strlcpy(r->folder, a.node.name, sizeof(r->folder));
+		r->remote = 1;
+	}
 	for (i = 0; i < a.nrcpt; i++) {
 		if (imid_parse(a.rcpt[i], &id, &err) == -1)
 			fatalx("%s: recipient checked twice", __func__);

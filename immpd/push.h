@@ -16,14 +16,19 @@
 #include "immpuri.h"
 #include "ipc.h"
 
+struct message;
 struct session;
 
 #define PUSH_MAX_RCPTS	100	/* recipients of one PUSH TO */
 
-/* The arguments of "PUSH TO <imid>... FROM <node> [+|-IMPORTANT]". */
+/*
+ * The arguments of "PUSH TO <imid>... FROM <node> [+|-IMPORTANT]" or
+ * "PUSH TO <domain> FROM <node> [+|-IMPORTANT]".
+ */
 struct push_to {
 	const char	*rcpt[PUSH_MAX_RCPTS];	/* words of c, as written */
 	int		 nrcpt;
+	const char	*domain;	/* PUSH TO <domain> (nrcpt 0) or NULL */
 	struct pubid	 node;			/* the publisher */
 	int		 important;	/* 1 +IMPORTANT, -1 -IMPORTANT, 0 */
 };
@@ -31,7 +36,8 @@ struct push_to {
 /*
  * push_to_parse: checks the words of c ("PUSH" "TO" ...) against the
  * grammar above: 1..PUSH_MAX_RCPTS recipients, each a plain IMID
- * (imid.h: no shared part, folder, mailbox, message or options), then
+ * (imid.h: no shared part, folder, mailbox, message or options), or one
+ * domain (a word without "@", imid_domain_valid; draft 3.4.1), then
  * FROM and one node (immpuri.h), and no switch but IMPORTANT.  The
  * pointers in *out point into c.  0, or -1 with *err a static reason
  * and *bad the offending word (or NULL).
@@ -81,6 +87,22 @@ void	 unsubscribe_cmd(struct session *, const struct cmd *);
  */
 void	 publish_cmd(struct session *, const struct cmd *);
 /*
+ * push_expand: PUSH TO <domain> for a domain of ours (draft 3.4.1): m
+ * (owned from here on, its recipients not yet set) goes to every
+ * account of ours at domain that subscribes to node (canonical text,
+ * PUB_TEXT_MAX) by our index (immp-lookup/pubsub.c), then on as PUSH
+ * TO (message.c: 270); none: 292 in the Local state, 489 in the Remote
+ * state (the publisher forgets its subscribers here).
+ */
+void	 push_expand(struct session *, struct message *m, const char *node,
+	    const char *domain);
+/*
+ * push_forget: the publisher's side of a 489 to a relayed domain push:
+ * our node (canonical text) has no subscriber left at domain, which are
+ * dropped from its list (not waited for).
+ */
+void	 push_forget(const char *node, const char *domain);
+/*
  * push_lookup_imsg: IMSG_PUBSUB_SUBSCRIBER and IMSG_PUBSUB_RESULT from
  * immp-lookup; 1 if imsg was one of them (handled), else 0.  Malformed:
  * fatal.
@@ -94,8 +116,10 @@ int	 push_lookup_imsg(struct imsg *);
 void	 subscribe_line_done(uint64_t reqid, int code, const char *text);
 /*
  * push_unsubscribed: the worker removed the subscription to node (text
- * of its 283 answer starts with the node): the publisher's domain is
- * told, without waiting.
+ * of its 283 answer starts with the node): our index forgets it, and
+ * the publisher's domain is told, without waiting: directly for a node
+ * of ours, else by a notice that immp-lookup keeps and has sent again
+ * until that domain answers (ipc_push.h PUBSUB_NOTICE).
  */
 void	 push_unsubscribed(struct session *, const char *text);
 

@@ -43,8 +43,25 @@ push_to_parse(const struct cmd *c, struct push_to *out, const char **err,
 	}
 	for (i = 2; i < from; i++) {
 		*bad = c->word[i];
-		if (strlen(c->word[i]) >= IPC_ACCOUNT_MAX ||
-		    imid_parse(c->word[i], &id, err) == -1)
+		if (strchr(c->word[i], '@') == NULL) {
+			/* PUSH TO <domain>: alone (draft 3.4.1). */
+			if (from != 3) {
+				*err = "a domain push names one domain";
+				return (-1);
+			}
+			if (strlen(c->word[i]) >= IPC_DOMAIN_MAX ||
+			    c->quoted[i] || !imid_domain_valid(c->word[i])) {
+				*err = "invalid domain";
+				return (-1);
+			}
+			out->domain = c->word[i];
+			continue;
+		}
+		if (strlen(c->word[i]) >= IPC_ACCOUNT_MAX) {
+			*err = "recipient too long";
+			return (-1);
+		}
+		if (imid_parse(c->word[i], &id, err) == -1)
 			return (-1);
 		if (id.shared[0] != '\0' || id.folder[0] != '\0' ||
 		    id.mailbox[0] != '\0' || id.message[0] != '\0' ||

@@ -42,6 +42,7 @@ struct tls;
 #define CBIND_LEN		32	/* SHA-256 of the certificate DER */
 
 #define MSG_MAX_RCPTS		100	/* recipients per DELIVER */
+#define MSG_COPY_MAX		(64 * 1024)	/* spool of a fan-out */
 #define MSG_META_MAX		8192	/* text/rfc822-headers part */
 #define MSG_META_TYPE		"text/rfc822-headers"
 #define MSG_IMID_MAX		512	/* IMID text kept for 420 replies */
@@ -166,6 +167,16 @@ struct message {
 	int		 nparts;
 	int		 has_meta;	/* a metadata part was saved */
 	int		 fanout;	/* PUBLISH: skip refused rcpts */
+	/*
+	 * More than MSG_MAX_RCPTS recipients (a fan-out) are queued as
+	 * copies of at most MSG_MAX_RCPTS: the first spool's octets are
+	 * kept to write the others (message.c msg_commit).
+	 */
+	size_t		 rdone;		/* recipients in committed copies */
+	char		*copy;		/* the spool file's octets */
+	size_t		 copylen;
+	int		 ncopies;	/* copies committed */
+	char		 first[IPC_UUID_MAX];	/* uuid of the first */
 	char		 sender[IPC_ACCOUNT_MAX];	/* FROM, Remote state */
 	char		*trace;		/* hops received (trace.h) */
 	size_t		 tracelen;
@@ -447,10 +458,11 @@ int	 cookie_args_parse(const char *domain, const char *b64, char *dom,
 
 /*
  * trace_part_end: the trace part just received (in s->part.metabuf,
- * already taken out of the spool file): checked (trace.h grammar, at most TRACE_MAX_HOPS - 1 hops, none of
- * our domains in it: else a loop) and kept in the message; 272, 434
- * (malformed) or 435 (loop: the message is dropped).  Only called in
- * the Remote state (a local client gets 434 at DATA).
+ * already taken out of the spool file): checked (trace.h grammar, at
+ * most TRACE_MAX_HOPS - 1 hops, none of our domains in it: else a
+ * loop) and kept in the message; 272, 434 (malformed) or 435 (loop:
+ * the message is dropped).  Only called in the Remote state (a local
+ * client gets 434 at DATA).
  */
 void	 trace_part_end(struct session *);
 /*

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,11 @@ enum pending_kind {
 	P_UNSUB_REMOTE,	/* UNSUBSCRIBE ... FOR (Remote): 283 */
 	P_CREATE,	/* PUBLISH CREATE: 290 */
 	P_PUBLISH,	/* PUBLISH TO: collect subscribers, then 270 */
-	P_FORGET,	/* no session waits (unsubscribe notice) */
+	P_EXPAND,	/* PUSH TO <our domain>: collect ours, then 270 */
+	P_LIST,		/* PUBLISH LIST: 291 lines, 293 */
+	P_DELETE,	/* PUBLISH DELETE: 294 */
+	P_NOTICE,	/* an unsubscribe notice on its way (lookup's) */
+	P_FORGET,	/* no session waits (index, notices) */
 };
 
 struct pending {
@@ -45,7 +50,11 @@ struct pending {
 	uint64_t		 reqid;
 	enum pending_kind	 kind;
 	char			 node[PUB_TEXT_MAX];
-	struct message		*m;		/* P_PUBLISH */
+	char			 domain[IPC_DOMAIN_MAX];	/* P_EXPAND */
+	char			 account[IPC_ACCOUNT_MAX];	/* P_NOTICE */
+	struct message		*m;		/* P_PUBLISH, P_EXPAND */
+	size_t			 size;		/* of m->rcpts */
+	size_t			 nlist;		/* P_LIST lines */
 };
 
 static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
@@ -55,9 +64,12 @@ pending_new(struct session *s, enum pending_kind kind, const char *node)
 {
 	struct pending	*p;
 
+	static uint64_t	 seq;
+
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (NULL);
-	p->reqid = s != NULL ? session_reqid(s) : 0;
+	/* Without a session: ids no session's can be (top bit set). */
+	p->reqid = s != NULL ? session_reqid(s) : (1ULL << 63) | ++seq;
 	p->kind = kind;
 	(void)strlcpy(p->node, node, sizeof(p->node));
 	TAILQ_INSERT_TAIL(&pendings, p, entry);
@@ -101,6 +113,36 @@ pubsub_send(uint64_t reqid, int op, const char *node, const char *account,
 	if (title != NULL)
 		(void)strlcpy(q.title, title, sizeof(q.title));
 	net_compose(env->lookup, IMSG_PUBSUB_REQ, &q, sizeof(q));
+}
+
+/*
+ * Our index of our accounts' subscriptions (PUSH TO <domain>): kept
+ * beside the account's own store, not waited for.  An index entry
+ * without the subscription only brings a push that the account's
+ * worker holds; so the index is added to first and removed from last.
+ */
+static void
+index_update(int op, const char *node, const char *account)
+{
+	struct pending	*p;
+
+	if ((p = pending_new(NULL, P_FORGET, node)) == NULL) {
+		log_warn("pubsub index %s", node);
+		return;
+	}
+	pubsub_send(p->reqid, op, node, account, NULL);
+}
+
+void
+push_forget(const char *node, const char *domain)
+{
+	struct pending	*p;
+
+	if ((p = pending_new(NULL, P_FORGET, node)) == NULL) {
+		log_warn("pubsub forget %s", node);
+		return;
+	}
+	pubsub_send(p->reqid, PUBSUB_FORGET, node, domain, NULL);
 }
 
 /* Our domain in the account "local@domain" (the cookie's issuer). */
@@ -273,7 +315,6 @@ push_unsubscribed(struct session *s, const char *text)
 	struct pending	*p;
 	const char	*err;
 	char		 word[PUB_TEXT_MAX], canon[PUB_TEXT_MAX];
-	char		 line[PUB_TEXT_MAX + IPC_ACCOUNT_MAX + 32];
 	size_t		 n = strcspn(text, " ");
 
 	if (n >= sizeof(word))
@@ -283,28 +324,140 @@ push_unsubscribed(struct session *s, const char *text)
 	if (pubid_parse(word, &node, &err) == -1 ||
 	    pubid_format(&node, canon, sizeof(canon)) == -1)
 		return;
+	index_update(PUBSUB_LOCAL_DEL, canon, s->account);
 	if (conf_is_local(&env->conf, node.domain)) {
 		if ((p = pending_new(NULL, P_FORGET, canon)) == NULL)
 			return;
-		p->reqid = session_reqid(s);
 		pubsub_send(p->reqid, PUBSUB_SUB_DEL, canon, s->account, NULL);
 		return;
 	}
+	/* Told until it is done (immp-lookup/pubsub.c, notice_send). */
+	if ((p = pending_new(NULL, P_FORGET, canon)) == NULL) {
+		log_warn("unsubscribe notice %s", canon);
+		return;
+	}
+	pubsub_send(p->reqid, PUBSUB_NOTICE, canon, s->account, NULL);
+}
+
+/* IMSG_PUBSUB_NOTICE_SEND: "UNSUBSCRIBE <node> FOR <account>". */
+static void
+notice_send(const struct ipc_pubsub_req *q)
+{
+	struct pending	*p;
+	struct pubid	 node;
+	const char	*err;
+	char		 canon[PUB_TEXT_MAX];
+	char		 line[PUB_TEXT_MAX + IPC_ACCOUNT_MAX + 32];
+
+	if (!ipc_check_str(q->node, sizeof(q->node)) ||
+	    !ipc_check_str(q->account, sizeof(q->account)) ||
+	    q->op != PUBSUB_NOTICE ||
+	    pubid_parse(q->node, &node, &err) == -1 ||
+	    pubid_format(&node, canon, sizeof(canon)) == -1 ||
+	    strcmp(canon, q->node) != 0 || strchr(q->account, '@') == NULL ||
+	    strpbrk(q->account, " \r\n") != NULL)
+		fatalx("lookup: malformed PUBSUB_NOTICE_SEND");
+	if ((p = pending_new(NULL, P_NOTICE, canon)) == NULL) {
+		log_warn("unsubscribe notice %s", canon);
+		return;		/* lookup sends it again */
+	}
+	(void)strlcpy(p->account, q->account, sizeof(p->account));
 	(void)snprintf(line, sizeof(line), "UNSUBSCRIBE %s FOR %s", canon,
-	    s->account);
-	outbound_line(node.domain, account_domain(s->account), line, 0);
+	    q->account);
+	outbound_line(node.domain, account_domain(q->account), line,
+	    p->reqid);
+}
+
+/* The reply to a notice, back to lookup (PUBSUB_NOTICE_DONE). */
+static void
+notice_done(struct pending *p, int code, const char *text)
+{
+	struct pending		*d;
+	struct ipc_pubsub_req	 q;
+
+	memset(&q, 0, sizeof(q));
+	/* 481, 485: the publisher has no such subscription either. */
+	if (code == 283 || code == 481 || code == 485)
+		q.status = IPC_OK;
+	else if (code >= 400 && code < 700)
+		q.status = IPC_FAIL;
+	else
+		q.status = IPC_TEMPFAIL;
+	log_info("unsubscribe notice node=%s account=%s: %d %s", p->node,
+	    p->account, code, text);
+	if ((d = pending_new(NULL, P_FORGET, p->node)) == NULL) {
+		log_warn("unsubscribe notice %s", p->node);
+		return;		/* sent again at the retry time */
+	}
+	q.reqid = d->reqid;
+	q.op = PUBSUB_NOTICE_DONE;
+	(void)strlcpy(q.node, p->node, sizeof(q.node));
+	(void)strlcpy(q.account, p->account, sizeof(q.account));
+	net_compose(env->lookup, IMSG_PUBSUB_REQ, &q, sizeof(q));
 }
 
 /*
  * PUBLISH
  */
 
+/*
+ * A node of the session's account: its canonical text (PUB_TEXT_MAX)
+ * and owner (IPC_ACCOUNT_MAX); 0, or -1 after a reply.
+ */
+static int
+own_node(struct session *s, const char *word, char *text, char *owner)
+{
+	struct pubid	 node;
+
+	if (node_arg(s, word, &node, text) == -1)
+		return (-1);
+	if (pubid_owner(&node, owner, IPC_ACCOUNT_MAX) == -1 ||
+	    strcasecmp(owner, s->account) != 0) {
+		session_reply(s, 483, 0, "Not the owner of that node.");
+		return (-1);
+	}
+	return (0);
+}
+
+/* PUBLISH LIST, PUBLISH DELETE <node>. */
+static void
+publish_admin(struct session *s, const struct cmd *c)
+{
+	struct pending	*p;
+	char		 text[PUB_TEXT_MAX], owner[IPC_ACCOUNT_MAX];
+
+	if (cmd_kw(c, 1, "LIST")) {
+		if (c->nwords != 2 || c->nswitch != 0) {
+			session_reply(s, 400, 0, "Syntax: PUBLISH LIST.");
+			return;
+		}
+		if ((p = pending_new(s, P_LIST, "")) == NULL)
+			goto oom;
+		pubsub_send(p->reqid, PUBSUB_LIST, "", s->account, NULL);
+		session_wait(s, WAIT_PUBSUB, p->reqid);
+		return;
+	}
+	if (c->nwords != 3 || c->nswitch != 0 || c->quoted[2]) {
+		session_reply(s, 400, 0, "Syntax: PUBLISH DELETE <node>.");
+		return;
+	}
+	if (own_node(s, c->word[2], text, owner) == -1)
+		return;
+	if ((p = pending_new(s, P_DELETE, text)) == NULL)
+		goto oom;
+	pubsub_send(p->reqid, PUBSUB_DELETE, text, s->account, NULL);
+	session_wait(s, WAIT_PUBSUB, p->reqid);
+	return;
+ oom:
+	log_warn("publish");
+	session_reply(s, 700, 0, "Internal error, try again later.");
+}
+
 void
 publish_cmd(struct session *s, const struct cmd *c)
 {
 	static const char *const sw[] = { "IMPORTANT", NULL };
 	struct pending	*p;
-	struct pubid	 node;
 	const char	*err;
 	char		 text[PUB_TEXT_MAX], owner[IPC_ACCOUNT_MAX];
 	int		 create;
@@ -313,21 +466,22 @@ publish_cmd(struct session *s, const struct cmd *c)
 		session_reply(s, 402, 0, "Authentication required.");
 		return;
 	}
+	if (c->nwords >= 2 && !c->quoted[1] && (cmd_kw(c, 1, "LIST") ||
+	    cmd_kw(c, 1, "DELETE"))) {
+		publish_admin(s, c);
+		return;
+	}
 	create = c->nwords >= 2 && !c->quoted[1] && cmd_kw(c, 1, "CREATE");
 	if ((create && (c->nwords != 4 || c->nswitch != 0)) ||
 	    (!create && (c->nwords != 3 || c->quoted[1] ||
 	    !cmd_kw(c, 1, "TO") || cmd_check_switches(c, sw, &err) == -1))) {
 		session_reply(s, 400, 0, "Syntax: PUBLISH CREATE <node> "
-		    "<title> | PUBLISH TO <node> [+IMPORTANT|-IMPORTANT].");
+		    "<title> | PUBLISH TO <node> [+IMPORTANT|-IMPORTANT] | "
+		    "PUBLISH LIST | PUBLISH DELETE <node>.");
 		return;
 	}
-	if (node_arg(s, c->word[2], &node, text) == -1)
+	if (own_node(s, c->word[2], text, owner) == -1)
 		return;
-	if (pubid_owner(&node, owner, sizeof(owner)) == -1 ||
-	    strcasecmp(owner, s->account) != 0) {
-		session_reply(s, 483, 0, "Not the owner of that node.");
-		return;
-	}
 	if (create && (strlen(c->word[3]) == 0 ||
 	    strlen(c->word[3]) >= IPC_PUBSUB_TITLE_MAX)) {
 		session_reply(s, 421, 0, "Bad title.");
@@ -337,9 +491,7 @@ publish_cmd(struct session *s, const struct cmd *c)
 	    NULL)
 		goto oom;
 	if (!create) {
-		if ((p->m = calloc(1, sizeof(*p->m))) == NULL ||
-		    (p->m->rcpts = calloc(PUBSUB_MAX_SUBS,
-		    sizeof(*p->m->rcpts))) == NULL) {
+		if ((p->m = calloc(1, sizeof(*p->m))) == NULL) {
 			pending_free(p);
 			goto oom;
 		}
@@ -359,29 +511,123 @@ publish_cmd(struct session *s, const struct cmd *c)
 	session_reply(s, 700, 0, "Internal error, try again later.");
 }
 
-/* One subscriber of PUBLISH TO: a recipient of the push. */
-static void
-publish_rcpt(struct pending *p, const char *account)
+void
+push_expand(struct session *s, struct message *m, const char *node,
+    const char *domain)
+{
+	struct pending	*p;
+	size_t		 i;
+
+	if ((p = pending_new(s, P_EXPAND, node)) == NULL) {
+		log_warn("push");
+		free(m->rcpts);
+		free(m);
+		session_reply(s, 700, 0, "Internal error, try again later.");
+		return;
+	}
+	p->m = m;
+	p->size = m->nrcpt;
+	for (i = 0; domain[i] != '\0' && i + 1 < sizeof(p->domain); i++)
+		p->domain[i] = tolower((unsigned char)domain[i]);
+	p->domain[i] = '\0';
+	pubsub_send(p->reqid, PUBSUB_LOCAL_GET, node, p->domain, NULL);
+	session_wait(s, WAIT_PUBSUB, p->reqid);
+}
+
+/*
+ * One recipient of a fan-out (PUBLISH TO, PUSH TO <domain>): an account
+ * of ours by name, another domain's subscribers as one domain push
+ * ("@domain", ipc_push.h), once.  -1 if out of memory.
+ */
+static int
+fanout_rcpt(struct pending *p, const char *account)
 {
 	struct message	*m = p->m;
-	struct rcpt	*r;
+	struct rcpt	*r, *nr;
 	struct imid	 id;
 	struct pubid	 node;
 	const char	*err;
+	char		 acct[IPC_ACCOUNT_MAX];
+	size_t		 i, size;
+	int		 remote;
 
-	if (m->nrcpt >= PUBSUB_MAX_SUBS)
-		return;
 	if (imid_parse(account, &id, &err) == -1 ||
 	    pubid_parse(p->node, &node, &err) == -1) {
-		log_warnx("publish %s: bad subscriber in the store", p->node);
-		return;
+		log_warnx("publish %s: bad subscriber %s in the store",
+		    p->node, account);
+		return (0);
+	}
+	remote = !conf_is_local(&env->conf, id.domain);
+	if (p->kind == P_EXPAND && remote) {
+		log_warnx("push %s: index names %s, not ours", p->node,
+		    account);
+		return (0);
+	}
+	if (remote) {
+		(void)snprintf(acct, sizeof(acct), "@%s", id.domain);
+		for (i = 0; i < m->nrcpt; i++)
+			if (m->rcpts[i].remote &&
+			    strcasecmp(m->rcpts[i].account, acct) == 0)
+				return (0);
+	} else
+		(void)strlcpy(acct, account, sizeof(acct));
+	if (m->nrcpt == p->size) {
+		size = p->size == 0 ? 64 : p->size * 2;
+		if ((nr = reallocarray(m->rcpts, size, sizeof(*nr))) == NULL)
+			return (-1);
+		m->rcpts = nr;
+		p->size = size;
 	}
 	r = &m->rcpts[m->nrcpt++];
 	memset(r, 0, sizeof(*r));
-	(void)strlcpy(r->account, account, sizeof(r->account));
-	(void)strlcpy(r->imid, account, sizeof(r->imid));
+	(void)strlcpy(r->account, acct, sizeof(r->account));
+	(void)strlcpy(r->imid, remote ? id.domain : account, sizeof(r->imid));
 	(void)strlcpy(r->folder, node.name, sizeof(r->folder));
-	r->remote = !conf_is_local(&env->conf, id.domain);
+	r->remote = remote;
+	return (0);
+}
+
+/* A fan-out's recipients are known: 270 and on as PUSH (message.c). */
+static void
+fanout_open(struct session *s, struct pending *p)
+{
+	struct message	*m = p->m;
+
+	if (m->nrcpt == 0) {
+		if (p->kind == P_EXPAND && s->state == STATE_REMOTE) {
+			log_info("push id=%016" PRIx64 " node=%s domain=%s: "
+			    "no subscribers", s->id, p->node, p->domain);
+			session_reply(s, 489, 0, "No subscriber of %s at %s.",
+			    p->node, p->domain);
+		} else
+			session_reply(s, 292, 0, "No subscribers.");
+		return;
+	}
+	log_info("%s id=%016" PRIx64 " node=%s%s%s recipients=%zu",
+	    p->kind == P_PUBLISH ? "publish" : "push", s->id, p->node,
+	    p->kind == P_EXPAND ? " domain=" : "", p->domain, m->nrcpt);
+	p->m = NULL;
+	m->fanout = 1;	/* refused subscribers are left out */
+	/* A relayed push also brings its trace part (push.c). */
+	msg_open(s, m, PUSH_MAX_SIZE + (s->state == STATE_REMOTE ?
+	    MSG_META_MAX : 0));	/* message.c: 270 */
+}
+
+/* PUBLISH LIST: one node of the account, as a 291 line. */
+static void
+list_line(struct pending *p, const struct ipc_pubsub_res *res)
+{
+	struct session	*s;
+
+	if (!ipc_check_str(res->node, sizeof(res->node)) ||
+	    res->node[0] == '\0' || strchr(res->node, ' ') != NULL)
+		fatalx("lookup: malformed PUBSUB node");
+	s = session_byreq(p->reqid);
+	if (s == NULL || s->wait != WAIT_PUBSUB || s->reqid != p->reqid)
+		return;
+	p->nlist++;
+	session_reply(s, 291, 1, "%s %u %s", res->node, res->count,
+	    res->title);
 }
 
 /* The final answer for p's session s. */
@@ -389,8 +635,6 @@ static void
 pending_result(struct session *s, struct pending *p,
     const struct ipc_pubsub_res *res)
 {
-	struct message	*m;
-
 	if (res->result == IPC_TEMPFAIL) {
 		session_reply(s, 740, 0, "Subscriptions temporarily "
 		    "unavailable.");
@@ -402,6 +646,7 @@ pending_result(struct session *s, struct pending *p,
 			session_reply(s, 485, 0, "No such node.");
 			return;
 		}
+		index_update(PUBSUB_LOCAL_ADD, p->node, s->account);
 		push_user_request(s, PUSH_OP_SUB_ADD, NULL, p->node,
 		    res->title);
 		return;
@@ -432,22 +677,28 @@ pending_result(struct session *s, struct pending *p,
 			session_reply(s, 483, 0, "Not the owner of that node.");
 			return;
 		}
-		if (res->count > PUBSUB_MAX_SUBS) {
-			session_reply(s, 487, 0, "Too many subscribers (more "
-			    "than %d).", PUBSUB_MAX_SUBS);
+		/* FALLTHROUGH */
+	case P_EXPAND:
+		if (p->nlist != 0) {	/* out of memory */
+			session_reply(s, 700, 0, "Internal error, try again "
+			    "later.");
 			return;
 		}
-		if (p->m->nrcpt == 0) {
-			session_reply(s, 292, 0, "No subscribers.");
-			return;
-		}
-		log_info("publish id=%016" PRIx64 " node=%s subscribers=%zu",
-		    s->id, p->node, p->m->nrcpt);
-		m = p->m;
-		p->m = NULL;
-		m->fanout = 1;	/* refused subscribers are left out */
-		msg_open(s, m, PUSH_MAX_SIZE);	/* message.c: 270 */
+		fanout_open(s, p);
 		return;
+	case P_LIST:
+		session_reply(s, 293, 0, "%zu nodes.", p->nlist);
+		return;
+	case P_DELETE:
+		if (res->result != IPC_OK)
+			session_reply(s, 485, 0, "No such node.");
+		else {
+			log_info("publish id=%016" PRIx64 " node=%s deleted, "
+			    "subscribers=%u", s->id, p->node, res->count);
+			session_reply(s, 294, 0, "%s deleted.", p->node);
+		}
+		return;
+	case P_NOTICE:
 	case P_FORGET:
 		return;
 	}
@@ -457,9 +708,15 @@ int
 push_lookup_imsg(struct imsg *imsg)
 {
 	struct ipc_pubsub_res	 res;
+	struct ipc_pubsub_req	 q;
 	struct pending		*p;
 	struct session		*s;
 
+	if (imsg->hdr.type == IMSG_PUBSUB_NOTICE_SEND) {
+		memcpy(&q, ipc_payload(imsg, sizeof(q)), sizeof(q));
+		notice_send(&q);
+		return (1);
+	}
 	if (imsg->hdr.type != IMSG_PUBSUB_SUBSCRIBER &&
 	    imsg->hdr.type != IMSG_PUBSUB_RESULT)
 		return (0);
@@ -471,8 +728,12 @@ push_lookup_imsg(struct imsg *imsg)
 	if ((p = pending_find(res.reqid)) == NULL)
 		fatalx("lookup: PUBSUB answer for no request");
 	if (imsg->hdr.type == IMSG_PUBSUB_SUBSCRIBER) {
-		if (p->kind == P_PUBLISH)
-			publish_rcpt(p, res.account);
+		if ((p->kind == P_PUBLISH || p->kind == P_EXPAND) &&
+		    p->nlist == 0 && fanout_rcpt(p, res.account) == -1) {
+			log_warn("publish %s", p->node);
+			p->nlist = 1;	/* failed, answered at the end */
+		} else if (p->kind == P_LIST)
+			list_line(p, &res);
 		return (1);
 	}
 	s = session_byreq(res.reqid);
@@ -497,6 +758,11 @@ subscribe_line_done(uint64_t reqid, int code, const char *text)
 
 	if (reqid == 0 || (p = pending_find(reqid)) == NULL)
 		return;
+	if (p->kind == P_NOTICE) {
+		notice_done(p, code, text);
+		pending_free(p);
+		return;
+	}
 	s = session_byreq(reqid);
 	if (s == NULL || s->wait != WAIT_PUBSUB || s->reqid != reqid) {
 		pending_free(p);
@@ -508,6 +774,7 @@ subscribe_line_done(uint64_t reqid, int code, const char *text)
 		(void)strlcpy(title, text, sizeof(title));
 		log_info("subscribe id=%016" PRIx64 " node=%s confirmed",
 		    s->id, p->node);
+		index_update(PUBSUB_LOCAL_ADD, p->node, s->account);
 		push_user_request(s, PUSH_OP_SUB_ADD, NULL, p->node, title);
 	} else if (code >= 400 && code < 700) {
 		log_info("subscribe id=%016" PRIx64 " node=%s refused: %d %s",

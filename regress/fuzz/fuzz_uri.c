@@ -14,7 +14,8 @@
  *   "owner@domain" and fails cleanly one octet short;
  * - a refusal sets *err and leaves the fields empty;
  * - push_to_parse accepts only 1..PUSH_MAX_RCPTS recipients, each a
- *   word of the command, and its node formats and reparses;
+ *   word of the command, or one valid domain alone, and its node
+ *   formats and reparses;
  * - push_target_parse gives either a valid lower-case UUID or a node.
  */
 
@@ -24,6 +25,7 @@
 
 #include "cmd.h"
 #include "fuzz.h"
+#include "imid.h"
 #include "immpuri.h"
 #include "push.h"
 #include "util.h"
@@ -101,7 +103,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    n == 0)
 		return 0;
 	if (push_to_parse(&cmds[0], &a, &err, &bad) == 0) {
-		FUZZ_ASSERT(a.nrcpt >= 1 && a.nrcpt <= PUSH_MAX_RCPTS);
+		/* IMIDs, or one domain alone (draft 3.4.1). */
+		if (a.domain != NULL) {
+			FUZZ_ASSERT(a.nrcpt == 0 && cmds[0].nwords == 5 &&
+			    a.domain == cmds[0].word[2] &&
+			    strchr(a.domain, '@') == NULL &&
+			    imid_domain_valid(a.domain));
+		} else
+			FUZZ_ASSERT(a.nrcpt >= 1 &&
+			    a.nrcpt <= PUSH_MAX_RCPTS);
 		for (j = 0; j < a.nrcpt; j++) {
 			for (found = 0, k = 0; k < cmds[0].nwords; k++)
 				if (a.rcpt[j] == cmds[0].word[k])

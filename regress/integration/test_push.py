@@ -11,7 +11,8 @@ import pytest
 
 import immpclient
 from harness import binary
-from test_relay import Pair, cookie, log_has
+from pushlib import secret_pair
+from test_relay import cookie, log_has
 
 NODE = "alice/updates@a.test"
 
@@ -26,20 +27,8 @@ NODES = [("alice@a.test", NODE, "Updates from a.test"),
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     """a.test and b.test, each with a domain secret the tests know, so
-    that a test can also speak as one domain to the other."""
-    sdir = tmp_path_factory.mktemp("secrets")
-    p = Pair(tmp_path_factory, "push",
-             a_extra='domain-secret "%s"\n' % (sdir / "a.secret"),
-             b_extra='domain-secret "%s"\n' % (sdir / "b.secret"),
-             start_a=False, start_b=False)
-    p.secret = {}
-    for d, name in ((p.a, "a"), (p.b, "b")):
-        r = subprocess.run([binary("immpctl"), "-f", str(d.conf), "secret",
-                            "generate"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=30)
-        assert r.returncode == 0, r.stdout
-        p.secret[d.domain] = (sdir / (name + ".secret")).read_bytes()
-        d.start()
+    that a test can also speak as one domain to the other (pushlib)."""
+    p = secret_pair(tmp_path_factory, "push")
     for account, node, title in NODES:
         with login(p.a, account) as s:
             s.cmd('PUBLISH CREATE %s "%s"' % (node, title))

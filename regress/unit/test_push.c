@@ -201,7 +201,6 @@ test_push_to(void **state)
 	    -1);
 	assert_int_equal(push_ok("PUSH TO b@b.test?x FROM a/u@a.test", &a),
 	    -1);
-	assert_int_equal(push_ok("PUSH TO b.test FROM a/u@a.test", &a), -1);
 	assert_int_equal(push_ok("PUSH TO b@b.test FROM a/u@a.test +SECURE",
 	    &a), -1);
 	assert_int_equal(push_ok("PUSH TO b@b.test FROM a/u@a.test "
@@ -227,6 +226,144 @@ test_push_to(void **state)
 		assert_int_equal(cmd_parse_line(big, strlen(big), cmds,
 		    CMD_MAXCMDS, &n, &err), -1);
 	}
+}
+
+/* A label one octet too long (RFC 1035 2.3.4: 63). */
+#define LABEL64	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+/* As push_ok, but also gives the reason and the offending word. */
+static int
+push_err(const char *text, struct push_to *a, const char **err,
+    const char **bad)
+{
+	static char	 line[CMD_MAXLINE + 2];
+	struct cmd	 c;
+
+	(void)snprintf(line, sizeof(line), "%s", text);
+	one(line, &c);
+	*err = NULL;
+	return (push_to_parse(&c, a, err, bad));
+}
+
+/*
+ * PUSH TO word FROM a node must be refused: by push_to_parse, or already
+ * by the command grammar (control characters).
+ */
+static void
+domain_bad(const char *word)
+{
+	static char	 line[CMD_MAXLINE + 2];
+	struct cmd	 cmds[CMD_MAXCMDS];
+	struct push_to	 a;
+	const char	*err, *bad;
+	size_t		 n;
+
+	(void)snprintf(line, sizeof(line), "PUSH TO %s FROM alice/news@a.test",
+	    word);
+	if (cmd_parse_line(line, strlen(line), cmds, CMD_MAXCMDS, &n,
+	    &err) == -1)
+		return;
+	assert_int_equal(n, 1);
+	if (push_to_parse(&cmds[0], &a, &err, &bad) != -1)
+		fail_msg("accepted: \"%s\"", word);
+	assert_non_null(err);
+}
+
+/* "PUSH TO <domain> FROM <node>" (draft 3.4.1): the domain alone. */
+static void
+test_push_to_domain(void **state)
+{
+	struct push_to	 a;
+	const char	*err, *bad;
+	char		 big[CMD_MAXLINE], line[CMD_MAXLINE];
+	int		 i;
+
+	assert_int_equal(push_ok("PUSH TO b.test FROM alice/news@a.test", &a),
+	    0);
+	assert_int_equal(a.nrcpt, 0);
+	assert_non_null(a.domain);
+	assert_string_equal(a.domain, "b.test");
+	assert_string_equal(a.node.owner, "alice");
+	assert_string_equal(a.node.name, "news");
+	assert_string_equal(a.node.domain, "a.test");
+	assert_int_equal(a.important, 0);
+	assert_int_equal(push_ok("push to mail.b-c.example from "
+	    "alice/news@a.test +IMPORTANT", &a), 0);
+	assert_string_equal(a.domain, "mail.b-c.example");
+	assert_int_equal(a.important, 1);
+	/* An address is not a domain push. */
+	assert_int_equal(push_ok("PUSH TO bob@b.test FROM alice/news@a.test",
+	    &a), 0);
+	assert_null(a.domain);
+	assert_int_equal(a.nrcpt, 1);
+
+	/* A domain is the only recipient. */
+	assert_int_equal(push_err("PUSH TO b.test bob@b.test FROM "
+	    "alice/news@a.test", &a, &err, &bad), -1);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "one domain"));
+	assert_int_equal(push_err("PUSH TO bob@b.test b.test FROM "
+	    "alice/news@a.test", &a, &err, &bad), -1);
+	assert_non_null(strstr(err, "one domain"));
+	assert_non_null(bad);
+	assert_string_equal(bad, "b.test");
+	assert_int_equal(push_err("PUSH TO b.test c.test FROM "
+	    "alice/news@a.test", &a, &err, &bad), -1);
+	assert_non_null(strstr(err, "one domain"));
+	assert_int_equal(push_ok("PUSH TO b.test b.test FROM "
+	    "alice/news@a.test", &a), -1);
+	assert_int_equal(push_ok("PUSH TO b@b.test c@c.test d.test FROM "
+	    "alice/news@a.test", &a), -1);
+	/* Still one node, after FROM. */
+	assert_int_equal(push_ok("PUSH TO b.test FROM a.test", &a), -1);
+	assert_int_equal(push_ok("PUSH TO b.test", &a), -1);
+	assert_int_equal(push_ok("PUSH TO b.test FROM", &a), -1);
+	assert_int_equal(push_ok("PUSH TO b.test FROM alice/news@a.test "
+	    "+SECURE", &a), -1);
+
+	/* Hostile domains. */
+	domain_bad("b..test");
+	domain_bad(".b.test");
+	domain_bad("b.test.");
+	domain_bad(".");
+	domain_bad("..");
+	domain_bad("-b.test");
+	domain_bad("b-.test");
+	domain_bad("b_c.test");
+	domain_bad("b.t\xc3\xa9st");
+	domain_bad("b\x7f.test");
+	domain_bad("@b.test");
+	domain_bad("b.test@");
+	domain_bad("@");
+	domain_bad("b.test/x");
+	domain_bad("b.test?x");
+	domain_bad("b.test:1025");
+	domain_bad("\"b.test\"");
+	domain_bad("imid:b.test");
+	/* A label of 63 octets is fine, of 64 not. */
+	(void)snprintf(line, sizeof(line), "PUSH TO %.63s.test FROM "
+	    "alice/news@a.test", LABEL64);
+	assert_int_equal(push_ok(line, &a), 0);
+	assert_int_equal(strlen(a.domain), 63 + 5);
+	(void)snprintf(big, sizeof(big), "%s.test", LABEL64);
+	domain_bad(big);
+	/* 253 octets are fine (63.63.63.61), 254 and more not. */
+	for (i = 0; i < 4; i++) {
+		memset(big + i * 64, 'a', 63);
+		big[i * 64 + 63] = '.';
+	}
+	big[253] = '\0';
+	(void)snprintf(line, sizeof(line), "PUSH TO %.253s FROM "
+	    "alice/news@a.test", big);
+	assert_int_equal(push_ok(line, &a), 0);
+	assert_int_equal(strlen(a.domain), 253);
+	big[253] = 'a';
+	big[254] = '\0';
+	domain_bad(big);
+	memset(big, 'a', 600);
+	big[600] = '\0';
+	domain_bad(big);
 }
 
 static void
@@ -261,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_uri_hostile),
 		cmocka_unit_test(test_pubid),
 		cmocka_unit_test(test_push_to),
+		cmocka_unit_test(test_push_to_domain),
 		cmocka_unit_test(test_target),
 	};
 
