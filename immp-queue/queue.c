@@ -266,13 +266,20 @@ net_commit(struct imsg *imsg)
 	    (c.flags & ~(MSGF_IMPORTANT | MSGF_UNIMPORTANT | MSGF_MULTIPART |
 	    MSGF_SECURE | MSGF_BOUNCE | MSGF_PUSH)) != 0)
 		fatalx("network: MSG_COMMIT: invalid sender, peer or flags");
-	/* "@domain": a push to another domain's subscribers (ipc_push.h). */
+	/*
+	 * "@domain": a push to another domain's subscribers (ipc_push.h);
+	 * one of our domains only while a reload reaches the processes.
+	 */
+	err = NULL;
 	for (i = 0; i < im->nrcpt; i++)
-		if (im->rcpt[i].account[0] == '@' && (!(c.flags & MSGF_PUSH) ||
-		    !relay_remote(&q.conf, im->rcpt[i].account)))
-			fatalx("network: MSG_COMMIT: domain recipient %s",
-			    im->rcpt[i].account);
-	if ((err = verify_spool(im, c.size)) != NULL) {
+		if (im->rcpt[i].account[0] == '@') {
+			if (!(c.flags & MSGF_PUSH))
+				fatalx("network: MSG_COMMIT: domain "
+				    "recipient %s", im->rcpt[i].account);
+			if (!relay_remote(&q.conf, im->rcpt[i].account))
+				err = "domain push to a domain of ours";
+		}
+	if (err != NULL || (err = verify_spool(im, c.size)) != NULL) {
 		log_warnx("msg refused uuid=%s: %s", im->uuid, err);
 		net_reply_committed(c.reqid, imsg->hdr.peerid, IPC_FAIL,
 		    im->uuid);

@@ -88,6 +88,8 @@ static void	sched_run(int, short, void *);
 static void	msg_timer(int, short, void *);
 static void	msg_reschedule(struct qmsg *);
 static void	msg_settle(struct qmsg *, int);
+static void	log_delivery(struct qmsg *, int, const char *, const char *);
+static void	rcpt_failed(struct qmsg *, int, const char *);
 
 void
 sched_init(struct event_base *base, struct immpd_conf *conf,
@@ -124,13 +126,16 @@ kick(void)
 		fatalx("scheduler: evtimer_add");
 }
 
-/* The recipient as the sender wrote it: local[+folder]@domain. */
+/*
+ * The recipient as the sender wrote it: local[+folder]@domain, or
+ * "@domain" for a push to a domain's subscribers (ipc_push.h).
+ */
 static void
 rcpt_imid(const struct env_rcpt *r, char *buf, size_t size)
 {
 	const char	*at = strchr(r->account, '@');
 
-	if (r->folder[0] == '\0' || at == NULL)
+	if (r->folder[0] == '\0' || at == NULL || at == r->account)
 		(void)snprintf(buf, size, "%s", r->account);
 	else
 		(void)snprintf(buf, size, "%.*s+%s%s", (int)(at - r->account),
@@ -290,6 +295,17 @@ dispatch(struct qmsg *m, int i)
 	struct delivery		*dl;
 	int			 fd;
 
+	/*
+	 * A push for another domain's subscribers ("@domain") whose domain
+	 * became one of ours (configuration changed while it was queued):
+	 * there is no such account to deliver to.
+	 */
+	if (m->env.rcpt[i].account[0] == '@' &&
+	    !relay_remote(sc.conf, m->env.rcpt[i].account)) {
+		log_delivery(m, i, "permfail", "the domain is ours now");
+		rcpt_failed(m, i, "the domain is ours now");
+		return 1;
+	}
 	if ((fd = store_open_msg(sc.st, m->env.uuid)) == -1) {
 		log_warn("delivery uuid=%s: open queue/%s.msg", m->env.uuid,
 		    m->env.uuid);
@@ -326,25 +342,27 @@ sched_run(int fd, short ev, void *arg)
 {
 	struct qmsg	*m;
 	int64_t		 now = time(NULL);
-	int		 i;
+	int		 i, settled;
 
 	sc.kicked = 0;
 	if (sc.paused)
 		return;
 	while (sc.inflight < sc.max && (m = TAILQ_FIRST(&sc.ready)) != NULL) {
+		settled = 0;
 		for (i = 0; i < m->env.nrcpt; i++) {
 			if (m->env.rcpt[i].state != RCPT_PENDING ||
 			    m->busy[i] || m->env.rcpt[i].next > now)
 				continue;
 			if (sc.inflight >= sc.max)
 				break;
-			(void)dispatch(m, i);
+			if (dispatch(m, i) == 1)
+				settled = 1;
 		}
 		if (i < m->env.nrcpt)
 			break;		/* cap reached, m stays first */
 		TAILQ_REMOVE(&sc.ready, m, ready_entry);
 		m->on_ready = 0;
-		msg_reschedule(m);
+		msg_settle(m, settled);	/* may free m */
 	}
 }
 

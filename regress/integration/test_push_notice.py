@@ -1,6 +1,8 @@
-"""Unsubscribe notices between domains are kept and sent again until the
-publisher's domain has them (immp(7) SUBSCRIBE; ipc_push.h
-PUBSUB_NOTICE): two real daemons, a.test (publisher) and b.test (bob)."""
+"""What publish/subscribe keeps across failures between domains: unsubscribe
+notices kept and sent again until the publisher's domain has them (immp(7)
+SUBSCRIBE; ipc_push.h PUBSUB_NOTICE), and a queued domain push that
+outlives a configuration change.  Two real daemons, a.test (publisher)
+and b.test (bob)."""
 
 import re
 
@@ -93,3 +95,42 @@ def test_notice_given_up_after_expire(pair):
         s.cmd("PUBLISH LIST")
         got = [r.text for r in s.final()]
     assert any(t.startswith(NODE + " 1 ") for t in got), got
+
+
+def test_queued_domain_push_for_a_domain_now_ours(pair):
+    """A push queued for b.test's subscribers ("@b.test") while b.test is
+    down, then a.test made to serve b.test itself: the queue fails that
+    recipient with a log line instead of handing "@b.test" to the
+    delivery process (which would refuse it as malformed)."""
+    p = pair
+    subscribe(p, "bob@b.test")
+    p.b.stop()
+    with login(p.a, "alice@a.test") as s:
+        s.cmd("PUSH TO b.test FROM " + NODE)
+        s.expect(270)
+        s.data("note", b"queued while b.test is down", "text/plain")
+        assert s.final()[-1].code == 271
+        s.expect(272)
+        s.cmd("DONE")
+        uuid = s.expect(273).text.split()[0]
+    assert log_has(p.a, r"delivery uuid=%s rcpt=@b\.test result=tempfail"
+                   % uuid), p.a.log_tail()
+    p.a.stop()
+    conf = p.a.conf.read_text()
+    p.a.conf.write_text(conf + 'domain "b.test"\n')
+    try:
+        p.a.start()
+        assert log_has(p.a, r"delivery uuid=%s rcpt=@b\.test "
+                       r"result=permfail .*the domain is ours now" % uuid), \
+            p.a.log_tail()
+        assert log_has(p.a, r"push uuid=%s rcpt=@b\.test failed" % uuid)
+        assert p.a.proc.poll() is None
+        # Still serving: a new push from alice is taken.
+        with login(p.a, "alice@a.test") as s:
+            s.cmd("PUSH LIST")
+            assert s.final()[-1].code == 263
+    finally:
+        p.a.stop()
+        p.a.conf.write_text(conf)
+        p.a.start()
+        p.b.start()
