@@ -80,8 +80,9 @@ enum pubsub_op {
 	PUBSUB_NOTICE,		/* node (another domain's), our account:
 				   tell the publisher's domain, until done */
 	PUBSUB_NOTICE_DONE,	/* node, account, status: how it went */
+	PUBSUB_NOTICE_CANCEL,	/* node, account: subscribing again */
 };
-#define PUBSUB_OP_LAST	PUBSUB_NOTICE_DONE
+#define PUBSUB_OP_LAST	PUBSUB_NOTICE_CANCEL
 
 /*
  * Unsubscribe notices: UNSUBSCRIBE of a node of another domain stores a
@@ -90,7 +91,8 @@ enum pubsub_op {
  * sends "UNSUBSCRIBE <node> FOR <account>" to the node's domain and
  * reports with PUBSUB_NOTICE_DONE, status IPC_OK (done), IPC_FAIL
  * (refused for good) or IPC_TEMPFAIL (retried with the relay's back-off
- * until expire).  A new subscription to the node cancels the notice.
+ * until expire).  Subscribing to the node again cancels the notice
+ * (PUBSUB_NOTICE_CANCEL, sent before the SUBSCRIBE itself).
  */
 
 #define IPC_PUBSUB_TITLE_MAX	200	/* title incl. NUL */

@@ -194,6 +194,19 @@ scan(const char *prefix, int (*fn)(const char *, const DBT *, void *),
 	return (n);
 }
 
+/* 1 if s is a node in canonical form (immpuri.h), else 0. */
+static int
+node_canonical(const char *s)
+{
+	struct pubid	 p;
+	const char	*err;
+	char		 canon[IPC_PUBSUB_NODE_MAX];
+
+	return (pubid_parse(s, &p, &err) != -1 &&
+	    pubid_format(&p, canon, sizeof(canon)) != -1 &&
+	    strcmp(canon, s) == 0);
+}
+
 /* Sends each entry as one IMSG_PUBSUB_SUBSCRIBER (GET, LOCAL_GET). */
 static int
 send_account(const char *account, const DBT *v, void *arg)
@@ -256,11 +269,14 @@ list_node(const char *node, const DBT *v, void *arg)
 	char			 val[VAL_MAX], prefix[KEY_MAX], *nl;
 	long			 n;
 
-	if (v->size >= sizeof(val))
+	if (v->size >= sizeof(val) || !node_canonical(node)) {
+		log_warnx("pubsub: bad node record \"%s\", not listed", node);
 		return (0);
+	}
 	memcpy(val, v->data, v->size);
 	val[v->size] = '\0';
-	if ((nl = strchr(val, '\n')) == NULL)
+	if ((nl = strchr(val, '\n')) == NULL || strpbrk(nl + 1, "\r\n") !=
+	    NULL)
 		return (0);
 	*nl = '\0';
 	if (strcmp(val, res->account) != 0)
@@ -307,6 +323,9 @@ notice_parse(const char *rest, const DBT *v, struct notice *n)
 		return (-1);
 	memcpy(n->node, rest, sp - rest);
 	(void)strlcpy(n->account, sp + 1, sizeof(n->account));
+	if (!node_canonical(n->node) || strchr(n->account, '@') == NULL ||
+	    strpbrk(n->account, " \r\n") != NULL)
+		return (-1);
 	memcpy(val, v->data, v->size);
 	val[v->size] = '\0';
 	if (sscanf(val, "%lld %lld %d", &n->first, &n->next, &n->tries) != 3 ||
@@ -443,10 +462,6 @@ notice_done(const struct ipc_pubsub_req *q)
 static int
 req_valid(const struct ipc_pubsub_req *q)
 {
-	struct pubid	 p;
-	const char	*err;
-	char		 canon[IPC_PUBSUB_NODE_MAX];
-
 	if (!ipc_check_str(q->node, sizeof(q->node)) ||
 	    !ipc_check_str(q->account, sizeof(q->account)) ||
 	    !ipc_check_str(q->title, sizeof(q->title)) ||
@@ -456,9 +471,7 @@ req_valid(const struct ipc_pubsub_req *q)
 		return (0);
 	if (q->op == PUBSUB_LIST)
 		return (q->node[0] == '\0');
-	if (pubid_parse(q->node, &p, &err) == -1 ||
-	    pubid_format(&p, canon, sizeof(canon)) == -1 ||
-	    strcmp(canon, q->node) != 0)
+	if (!node_canonical(q->node))
 		return (0);
 	if (q->op == PUBSUB_FORGET || q->op == PUBSUB_LOCAL_GET)
 		return (imid_domain_valid(q->account));
@@ -499,7 +512,8 @@ pubsub_dispatch(struct imsg *imsg)
 	/* Our node's record, for every op on a node of ours. */
 	if (q.op != PUBSUB_LIST && q.op != PUBSUB_LOCAL_ADD &&
 	    q.op != PUBSUB_LOCAL_DEL && q.op != PUBSUB_LOCAL_GET &&
-	    q.op != PUBSUB_NOTICE && q.op != PUBSUB_NOTICE_DONE) {
+	    q.op != PUBSUB_NOTICE && q.op != PUBSUB_NOTICE_DONE &&
+	    q.op != PUBSUB_NOTICE_CANCEL) {
 		if ((r = node_get(q.node, owner, title)) == -1) {
 			res.result = IPC_TEMPFAIL;
 			answer(IMSG_PUBSUB_RESULT, &res);
@@ -575,12 +589,6 @@ pubsub_dispatch(struct imsg *imsg)
 			r = del(key);
 		res.result = r == 0 ? IPC_OK : r == 1 ? IPC_FAIL :
 		    IPC_TEMPFAIL;
-		/* Subscribed again: a pending unsubscribe notice goes. */
-		(void)snprintf(key, sizeof(key), "u %s %s", q.node,
-		    q.account);
-		if (q.op == PUBSUB_LOCAL_ADD && r == 0 && del(key) == 0)
-			log_info("pubsub notice node=%s account=%s "
-			    "cancelled", q.node, q.account);
 		if (res.result == IPC_OK)
 			log_debug("pubsub index %s node=%s account=%s",
 			    q.op == PUBSUB_LOCAL_ADD ? "add" : "remove",
@@ -612,6 +620,14 @@ pubsub_dispatch(struct imsg *imsg)
 	case PUBSUB_NOTICE_DONE:
 		if (notice_done(&q) == -1)
 			res.result = IPC_TEMPFAIL;
+		break;
+	case PUBSUB_NOTICE_CANCEL:
+		(void)snprintf(key, sizeof(key), "u %s %s", q.node,
+		    q.account);
+		if ((r = del(key)) == 0)
+			log_info("pubsub notice node=%s account=%s "
+			    "cancelled", q.node, q.account);
+		res.result = r == -1 ? IPC_TEMPFAIL : IPC_OK;
 		break;
 	case PUBSUB_DELETE:
 		(void)snprintf(key, sizeof(key), "s %s ", q.node);

@@ -344,9 +344,10 @@ msg_rcpt_next(struct session *s)
 }
 
 /*
- * A PUBLISH fan-out (m->fanout, subscribe.c) leaves out a subscriber
- * that is refused on its own (420, 424) rather than failing the push
- * for every other one; with none left: 292.
+ * A fan-out (m->fanout, subscribe.c: PUBLISH TO, PUSH TO <domain>)
+ * leaves out a subscriber that is refused on its own (420, 424) rather
+ * than failing the push for every other one; with none left: 292, or
+ * for a domain push from another domain 489 (m->fanout_none).
  */
 static void
 msg_fanout_skip(struct session *s, struct message *m, const char *why)
@@ -356,7 +357,12 @@ msg_fanout_skip(struct session *s, struct message *m, const char *why)
 	memmove(&m->rcpts[m->rcur], &m->rcpts[m->rcur + 1],
 	    (m->nrcpt - m->rcur - 1) * sizeof(*m->rcpts));
 	if (--m->nrcpt == 0) {
-		session_reply(s, 292, 0, "No subscribers.");
+		if (m->fanout_none[0] != '\0') {
+			log_info("push id=%016" PRIx64 ": %s", s->id,
+			    m->fanout_none);
+			session_reply(s, 489, 0, "%s", m->fanout_none);
+		} else
+			session_reply(s, 292, 0, "No subscribers.");
 		msg_free(s);
 		return;
 	}

@@ -89,8 +89,9 @@ push_to(struct session *s, const struct cmd *c)
 			session_reply(s, 421, 0, "Bad PUSH argument: %s.",
 			    err);
 		else
-			session_reply(s, 400, 0, "Syntax: PUSH TO <imid>... "
-			    "FROM <node> [+IMPORTANT|-IMPORTANT].");
+			session_reply(s, 400, 0, "Syntax: PUSH TO "
+			    "<imid>...|<domain> FROM <node> "
+			    "[+IMPORTANT|-IMPORTANT].");
 		return;
 	}
 	if (pubid_owner(&a.node, owner, sizeof(owner)) == -1) {
@@ -222,7 +223,7 @@ push_cmd(struct session *s, const struct cmd *c)
 		    PUSH_OP_DROP, uuid, NULL, NULL);
 		return;
 	}
-	session_reply(s, 400, 0, "Syntax: PUSH TO <imid>... FROM <node> "
-	    "[+IMPORTANT|-IMPORTANT] | PUSH LIST | PUSH HELD | "
+	session_reply(s, 400, 0, "Syntax: PUSH TO <imid>...|<domain> FROM "
+	    "<node> [+IMPORTANT|-IMPORTANT] | PUSH LIST | PUSH HELD | "
 	    "PUSH APPROVE <uuid> | PUSH DROP <uuid>.");
 }

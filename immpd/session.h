@@ -43,6 +43,7 @@ struct tls;
 
 #define MSG_MAX_RCPTS		100	/* recipients per DELIVER */
 #define MSG_COPY_MAX		(64 * 1024)	/* spool of a fan-out */
+#define MSG_NONE_MAX		(2 * IPC_DOMAIN_MAX + 64)
 #define MSG_META_MAX		8192	/* text/rfc822-headers part */
 #define MSG_META_TYPE		"text/rfc822-headers"
 #define MSG_IMID_MAX		512	/* IMID text kept for 420 replies */
@@ -167,6 +168,7 @@ struct message {
 	int		 nparts;
 	int		 has_meta;	/* a metadata part was saved */
 	int		 fanout;	/* PUBLISH: skip refused rcpts */
+	char		 fanout_none[MSG_NONE_MAX];	/* 489 text, or "" */
 	/*
 	 * More than MSG_MAX_RCPTS recipients (a fan-out) are queued as
 	 * copies of at most MSG_MAX_RCPTS: the first spool's octets are

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/tree.h>
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -34,6 +35,7 @@
 /* What an answer from lookup or the publisher's domain goes on with. */
 enum pending_kind {
 	P_SUB_LOCAL,	/* SUBSCRIBE TO, our node: store it (280) */
+	P_SUB_INDEX,	/* SUBSCRIBE TO, confirmed: our index, then store */
 	P_SUB_REMOTE,	/* SUBSCRIBE TO ... FOR (Remote): 280 title */
 	P_UNSUB_REMOTE,	/* UNSUBSCRIBE ... FOR (Remote): 283 */
 	P_CREATE,	/* PUBLISH CREATE: 290 */
@@ -45,6 +47,23 @@ enum pending_kind {
 	P_FORGET,	/* no session waits (index, notices) */
 };
 
+/* The other domains of a fan-out, each once (fanout_rcpt). */
+struct fanout_dom {
+	RB_ENTRY(fanout_dom)	 entry;
+	char			 name[IPC_DOMAIN_MAX];	/* lower case */
+};
+RB_HEAD(fanout_doms, fanout_dom);
+
+static int	 fanout_dom_cmp(struct fanout_dom *, struct fanout_dom *);
+RB_PROTOTYPE(fanout_doms, fanout_dom, entry, fanout_dom_cmp);
+RB_GENERATE(fanout_doms, fanout_dom, entry, fanout_dom_cmp);
+
+static int
+fanout_dom_cmp(struct fanout_dom *a, struct fanout_dom *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
 	uint64_t		 reqid;
@@ -52,6 +71,8 @@ struct pending {
 	char			 node[PUB_TEXT_MAX];
 	char			 domain[IPC_DOMAIN_MAX];	/* P_EXPAND */
 	char			 account[IPC_ACCOUNT_MAX];	/* P_NOTICE */
+	char			 title[IPC_PUBSUB_TITLE_MAX];	/* P_SUB_INDEX */
+	struct fanout_doms	 doms;		/* P_PUBLISH */
 	struct message		*m;		/* P_PUBLISH, P_EXPAND */
 	size_t			 size;		/* of m->rcpts */
 	size_t			 nlist;		/* P_LIST lines */
@@ -72,6 +93,7 @@ pending_new(struct session *s, enum pending_kind kind, const char *node)
 	p->reqid = s != NULL ? session_reqid(s) : (1ULL << 63) | ++seq;
 	p->kind = kind;
 	(void)strlcpy(p->node, node, sizeof(p->node));
+	RB_INIT(&p->doms);
 	TAILQ_INSERT_TAIL(&pendings, p, entry);
 	return (p);
 }
@@ -90,6 +112,12 @@ pending_find(uint64_t reqid)
 static void
 pending_free(struct pending *p)
 {
+	struct fanout_dom	*d, *next;
+
+	RB_FOREACH_SAFE(d, fanout_doms, &p->doms, next) {
+		RB_REMOVE(fanout_doms, &p->doms, d);
+		free(d);
+	}
 	TAILQ_REMOVE(&pendings, p, entry);
 	if (p->m != NULL) {
 		free(p->m->rcpts);
@@ -143,6 +171,25 @@ push_forget(const char *node, const char *domain)
 		return;
 	}
 	pubsub_send(p->reqid, PUBSUB_FORGET, node, domain, NULL);
+}
+
+/*
+ * A confirmed subscription of s's account: into our index first (a
+ * failure there fails the SUBSCRIBE: 740), then its own store (280).
+ */
+static void
+sub_index(struct session *s, const char *node, const char *title)
+{
+	struct pending	*p;
+
+	if ((p = pending_new(s, P_SUB_INDEX, node)) == NULL) {
+		log_warn("subscribe");
+		session_reply(s, 700, 0, "Internal error, try again later.");
+		return;
+	}
+	(void)strlcpy(p->title, title, sizeof(p->title));
+	pubsub_send(p->reqid, PUBSUB_LOCAL_ADD, node, s->account, NULL);
+	session_wait(s, WAIT_PUBSUB, p->reqid);
 }
 
 /* Our domain in the account "local@domain" (the cookie's issuer). */
@@ -242,6 +289,8 @@ subscribe_cmd(struct session *s, const struct cmd *c)
 	if (conf_is_local(&env->conf, node.domain))
 		pubsub_send(p->reqid, PUBSUB_SUB_ADD, text, s->account, NULL);
 	else {
+		/* A notice still going out would undo this (pubsub.c). */
+		index_update(PUBSUB_NOTICE_CANCEL, text, s->account);
 		(void)snprintf(line, sizeof(line), "SUBSCRIBE TO %s FOR %s",
 		    text, s->account);
 		outbound_line(node.domain, account_domain(s->account), line,
@@ -379,7 +428,7 @@ notice_done(struct pending *p, int code, const char *text)
 	/* 481, 485: the publisher has no such subscription either. */
 	if (code == 283 || code == 481 || code == 485)
 		q.status = IPC_OK;
-	else if (code >= 400 && code < 700)
+	else if (code >= 400 && code < 500)
 		q.status = IPC_FAIL;
 	else
 		q.status = IPC_TEMPFAIL;
@@ -542,9 +591,10 @@ push_expand(struct session *s, struct message *m, const char *node,
 static int
 fanout_rcpt(struct pending *p, const char *account)
 {
-	struct message	*m = p->m;
-	struct rcpt	*r, *nr;
-	struct imid	 id;
+	struct message		*m = p->m;
+	struct rcpt		*r, *nr;
+	struct fanout_dom	*d;
+	struct imid		 id;
 	struct pubid	 node;
 	const char	*err;
 	char		 acct[IPC_ACCOUNT_MAX];
@@ -564,11 +614,18 @@ fanout_rcpt(struct pending *p, const char *account)
 		return (0);
 	}
 	if (remote) {
-		(void)snprintf(acct, sizeof(acct), "@%s", id.domain);
-		for (i = 0; i < m->nrcpt; i++)
-			if (m->rcpts[i].remote &&
-			    strcasecmp(m->rcpts[i].account, acct) == 0)
-				return (0);
+		if ((d = calloc(1, sizeof(*d))) == NULL)
+			return (-1);
+		for (i = 0; id.domain[i] != '\0' && i + 1 < sizeof(d->name);
+		    i++)
+			d->name[i] = tolower((unsigned char)id.domain[i]);
+		if (RB_INSERT(fanout_doms, &p->doms, d) != NULL) {
+			free(d);	/* that domain has its push */
+			return (0);
+		}
+		/* Fits: the domain came out of an account of this size. */
+		acct[0] = '@';
+		(void)strlcpy(acct + 1, d->name, sizeof(acct) - 1);
 	} else
 		(void)strlcpy(acct, account, sizeof(acct));
 	if (m->nrcpt == p->size) {
@@ -593,12 +650,15 @@ fanout_open(struct session *s, struct pending *p)
 {
 	struct message	*m = p->m;
 
+	/* Another domain's push that finds nobody here: 489 (push.h). */
+	if (p->kind == P_EXPAND && s->state == STATE_REMOTE)
+		(void)snprintf(m->fanout_none, sizeof(m->fanout_none),
+		    "No subscriber of %s at %s.", p->node, p->domain);
 	if (m->nrcpt == 0) {
-		if (p->kind == P_EXPAND && s->state == STATE_REMOTE) {
-			log_info("push id=%016" PRIx64 " node=%s domain=%s: "
-			    "no subscribers", s->id, p->node, p->domain);
-			session_reply(s, 489, 0, "No subscriber of %s at %s.",
-			    p->node, p->domain);
+		if (m->fanout_none[0] != '\0') {
+			log_info("push id=%016" PRIx64 ": %s", s->id,
+			    m->fanout_none);
+			session_reply(s, 489, 0, "%s", m->fanout_none);
 		} else
 			session_reply(s, 292, 0, "No subscribers.");
 		return;
@@ -646,9 +706,11 @@ pending_result(struct session *s, struct pending *p,
 			session_reply(s, 485, 0, "No such node.");
 			return;
 		}
-		index_update(PUBSUB_LOCAL_ADD, p->node, s->account);
+		sub_index(s, p->node, res->title);
+		return;
+	case P_SUB_INDEX:
 		push_user_request(s, PUSH_OP_SUB_ADD, NULL, p->node,
-		    res->title);
+		    p->title);
 		return;
 	case P_SUB_REMOTE:
 		if (res->result != IPC_OK)
@@ -774,8 +836,7 @@ subscribe_line_done(uint64_t reqid, int code, const char *text)
 		(void)strlcpy(title, text, sizeof(title));
 		log_info("subscribe id=%016" PRIx64 " node=%s confirmed",
 		    s->id, p->node);
-		index_update(PUBSUB_LOCAL_ADD, p->node, s->account);
-		push_user_request(s, PUSH_OP_SUB_ADD, NULL, p->node, title);
+		sub_index(s, p->node, title);
 	} else if (code >= 400 && code < 700) {
 		log_info("subscribe id=%016" PRIx64 " node=%s refused: %d %s",
 		    s->id, p->node, code, text);

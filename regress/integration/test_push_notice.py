@@ -5,9 +5,12 @@ outlives a configuration change.  Two real daemons, a.test (publisher)
 and b.test (bob)."""
 
 import re
+import subprocess
+import time
 
 import pytest
 
+from harness import binary
 from pushlib import secret_pair
 from test_relay import log_has
 
@@ -46,7 +49,8 @@ def publish_code(p):
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     # b.test gives a notice up after 30 s (expire), a.test never does.
-    p = secret_pair(tmp_path_factory, "notice", b_users=("dan@b.test",),
+    p = secret_pair(tmp_path_factory, "notice",
+                    b_users=("dan@b.test", "fay@b.test", "gus@b.test"),
                     b_extra="expire 30s\n")
     with login(p.a, "alice@a.test") as s:
         s.cmd('PUBLISH CREATE %s "News"' % NODE)
@@ -95,6 +99,72 @@ def test_notice_given_up_after_expire(pair):
         s.cmd("PUBLISH LIST")
         got = [r.text for r in s.final()]
     assert any(t.startswith(NODE + " 1 ") for t in got), got
+
+
+def test_subscribing_again_cancels_the_notice(pair):
+    """gus unsubscribes while a.test is down, then subscribes again once
+    it is back: whichever comes first at b.test (the notice's retry or
+    the new SUBSCRIBE), a.test ends up with gus subscribed and no later
+    notice takes him off."""
+    p = pair
+    subscribe(p, "gus@b.test")
+    p.a.stop()
+    try:
+        unsubscribe(p, "gus@b.test")
+        assert log_has(p.b, r"pubsub notice node=%s account=gus@b\.test: "
+                       r"retry in" % re.escape(NODE)), p.b.log_tail()
+    finally:
+        p.a.start()
+    start = len(p.a.logfile.read_text(errors="replace"))
+    subscribe(p, "gus@b.test")
+    # Past the retry schedule and a tick of b.test's lookup process.
+    time.sleep(14)
+    text = p.a.logfile.read_text(errors="replace")[start:]
+    last_sub = text.rfind("pubsub subscribe node=%s subscriber=gus@b.test"
+                          % NODE)
+    assert last_sub != -1, text
+    assert "pubsub unsubscribe node=%s subscriber=gus@b.test" % NODE \
+        not in text[last_sub:], text
+    with login(p.a, "alice@a.test") as s:
+        s.cmd("PUBLISH LIST")
+        got = [r.text for r in s.final()]
+    assert any(t.startswith(NODE + " ") and int(t.split()[1]) >= 1
+               for t in got), got
+
+
+def test_every_subscriber_refused_at_the_receiver(pair):
+    """The only subscriber b.test has is an account deleted since: the
+    expansion leaves it out and b.test answers 489 (not 292), so a.test
+    forgets its subscribers there."""
+    p = pair
+    node = "alice/gone@a.test"
+    with login(p.a, "alice@a.test") as s:
+        s.cmd('PUBLISH CREATE %s "Gone"' % node)
+        s.expect(290)
+    with login(p.b, "fay@b.test") as s:
+        s.cmd("SUBSCRIBE TO " + node)
+        s.expect(380)
+        s.expect(280)
+    r = subprocess.run([binary("immpctl"), "-f", str(p.b.conf), "user",
+                        "del", "fay@b.test"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    assert r.returncode == 0, r.stdout
+    with login(p.a, "alice@a.test") as s:
+        s.cmd("PUBLISH TO " + node)
+        s.expect(270)
+        s.data("event", b"for nobody left", "text/plain")
+        assert s.final()[-1].code == 271
+        s.expect(272)
+        s.cmd("DONE")
+        s.expect(273)
+    assert log_has(p.b, r"rcpt=fay@b\.test skipped"), p.b.log_tail()
+    assert log_has(p.a, r"outbound \d+ < 489 No subscriber of "
+                   r"alice/gone@a\.test at b\.test\."), p.a.log_tail()
+    assert log_has(p.a, r"pubsub forget node=alice/gone@a\.test "
+                   r"domain=b\.test subscribers=1"), p.a.log_tail()
+    with login(p.a, "alice@a.test") as s:
+        s.cmd("PUBLISH TO " + node)
+        assert s.final()[-1].code == 292
 
 
 def test_queued_domain_push_for_a_domain_now_ours(pair):
