@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -309,6 +310,7 @@ conn_connect(struct ob_conn *c)
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	struct ipc_route_addr	*a;
 	socklen_t		 len;
+	int			 on = 1;
 
 	for (; c->addrcur < c->route.naddr &&
 	    c->addrcur < IPC_ROUTE_ADDRS; c->addrcur++) {
@@ -332,6 +334,10 @@ conn_connect(struct ob_conn *c)
 			    "socket: %s", strerror(errno));
 			continue;
 		}
+		/* Commands are written whole: no need to wait for ACKs. */
+		if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on)) == -1)
+			log_debug("outbound: TCP_NODELAY: %s", strerror(errno));
 		if (connect(c->fd, (struct sockaddr *)&ss, len) == -1 &&
 		    errno != EINPROGRESS) {
 			(void)snprintf(c->lasterr, sizeof(c->lasterr),

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/tree.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -149,6 +150,7 @@ session_accept(struct listener *l, int fd, const struct sockaddr *sa)
 	char			 addr[IPC_ADDR_MAX];
 	unsigned int		 port;
 	struct timeval		 tv = { SESSION_IDLE_TIMEOUT, 0 };
+	int			 on = 1;
 
 	sockaddr_text(sa, addr, sizeof(addr), &port);
 	if (env->nsessions >= env->conf.max_sessions) {
@@ -160,6 +162,12 @@ session_accept(struct listener *l, int fd, const struct sockaddr *sa)
 		close(fd);
 		return;
 	}
+	/*
+	 * Replies are gathered in s->out already: Nagle's algorithm would
+	 * only hold a reply back until the client's delayed ACK (~40 ms).
+	 */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_debug("session: TCP_NODELAY: %s", strerror(errno));
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("session");
 		close(fd);

@@ -50,6 +50,13 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append(("immpd log %s" % d.base, d.log_tail()))
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """A daemon left running by a teardown that failed half-way is
+    stopped here, not left behind on the machine."""
+    for d in list(_running):
+        d.stop(check=False)
+
+
 def pytest_report_header(config):
     return "immpd binaries: %s" % BUILD
 

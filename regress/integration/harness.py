@@ -2,6 +2,7 @@
 <repo>/build (make check builds it first; nothing is built here), each
 in its own temporary directory."""
 
+import atexit
 import os
 import pwd
 import re
@@ -141,6 +142,8 @@ class Daemon:
         # sun_path holds 108 octets: keep the control socket short.
         self.sockdir = Path(tempfile.mkdtemp(prefix="immpd-", dir="/tmp"))
         os.chmod(self.sockdir, 0o755)
+        # Kept across restarts of this daemon, removed when pytest ends.
+        atexit.register(shutil.rmtree, str(self.sockdir), True)
         self.control = self.sockdir / "ctl.sock"
         self.privsep = privsep
         self.proc = None

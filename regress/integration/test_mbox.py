@@ -10,6 +10,8 @@ import os
 import re
 import time
 
+import immpclient
+
 UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 QW = r'"(?:[^"\\]|\\.)*"'
 LINE241 = re.compile(r"^([0-9]+) (%s) ([0-9]+) (\S+) ([0-9]+) "
@@ -27,13 +29,22 @@ BOB = "bob@demo.test"
 
 def send(d, subject="hello", body=b"hi\n", rcpt=ALICE, sender=BOB,
          extra=()):
-    """Delivers one message (metadata + text body + extra parts) and
-    returns its UUID (not waiting for the delivery)."""
+    """Delivers one message (metadata + text body + extra parts) to the
+    INBOX of rcpt and returns its UUID once the file is in the Maildir
+    (new/ or cur/): a session opened afterwards is not told of it."""
     parts = [("metadata", "text/rfc822-headers",
               ("Subject: %s\n" % subject).encode(), False),
              ("body.txt", "text/plain", body, True)] + list(extra)
     with d.login(sender) as s:
-        return s.deliver([rcpt], parts)
+        uuid = s.deliver([rcpt], parts)
+    user = rcpt.split("@")[0]
+
+    def there():
+        return [p for sub in ("new", "cur")
+                for p in d.messages(user, sub=sub) if uuid in p.name]
+    assert immpclient.wait_for(there, 20), "%s not delivered:\n%s" % (
+        uuid, d.log_tail())
+    return uuid
 
 
 def parse_flags(text):

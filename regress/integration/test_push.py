@@ -411,7 +411,10 @@ def test_unsubscribe_reaches_the_publisher(pair):
     a, b = pair.a, pair.b
     node = "alice/solo@a.test"
     uuid_sub = subscribe(b, "bob@b.test", node)
-    assert publish(a, "alice@a.test", node, tagged("solo"))
+    body = tagged("solo")
+    assert publish(a, "alice@a.test", node, body)
+    # Stored before the next session, which would get it live (160).
+    wait_listed(b, "bob@b.test", body.decode())
     with login(b, "bob@b.test") as s:
         s.cmd("UNSUBSCRIBE " + uuid_sub)
         r = s.expect(283)

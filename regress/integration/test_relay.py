@@ -44,9 +44,17 @@ class Pair:
             self.b.start()
 
     def stop(self):
+        """Stops both, even when the first one's stop fails (raised
+        after the second is stopped)."""
+        failed = None
         for d in (self.a, self.b):
             if d.proc is not None:
-                d.stop()
+                try:
+                    d.stop()
+                except BaseException as e:  # pytest.fail's exception too
+                    failed = failed or e
+        if failed is not None:
+            raise failed
 
 
 def session(d, **kw):
