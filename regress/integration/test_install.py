@@ -2,8 +2,10 @@
 (README.md Install), the example files, and the installed daemon
 starting from there with the example configuration."""
 
+import atexit
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -102,6 +104,7 @@ def example_conf(staged, tmp_path):
     port = free_port()
     sockdir = Path("/tmp") / ("immpd-inst-%d" % os.getpid())
     sockdir.mkdir(exist_ok=True)
+    atexit.register(shutil.rmtree, str(sockdir), True)
     text = (staged / "usr/local/share/examples/immpd/immpd.conf") \
         .read_text()
     text = text.replace("listen on 127.0.0.1 port 1025 ",
