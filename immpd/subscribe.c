@@ -83,9 +83,8 @@ static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
 static struct pending *
 pending_new(struct session *s, enum pending_kind kind, const char *node)
 {
-	struct pending	*p;
-
 	static uint64_t	 seq;
+	struct pending	*p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (NULL);
@@ -144,18 +143,16 @@ pubsub_send(uint64_t reqid, int op, const char *node, const char *account,
 }
 
 /*
- * Our index of our accounts' subscriptions (PUSH TO <domain>): kept
- * beside the account's own store, not waited for.  An index entry
- * without the subscription only brings a push that the account's
- * worker holds; so the index is added to first and removed from last.
+ * A request nobody waits for (index removals, notices, forgetting a
+ * domain's subscribers): its answer is only matched and dropped.
  */
 static void
-index_update(int op, const char *node, const char *account)
+pubsub_post(int op, const char *node, const char *account)
 {
 	struct pending	*p;
 
 	if ((p = pending_new(NULL, P_FORGET, node)) == NULL) {
-		log_warn("pubsub index %s", node);
+		log_warn("pubsub %s", node);
 		return;
 	}
 	pubsub_send(p->reqid, op, node, account, NULL);
@@ -164,18 +161,15 @@ index_update(int op, const char *node, const char *account)
 void
 push_forget(const char *node, const char *domain)
 {
-	struct pending	*p;
-
-	if ((p = pending_new(NULL, P_FORGET, node)) == NULL) {
-		log_warn("pubsub forget %s", node);
-		return;
-	}
-	pubsub_send(p->reqid, PUBSUB_FORGET, node, domain, NULL);
+	pubsub_post(PUBSUB_FORGET, node, domain);
 }
 
 /*
  * A confirmed subscription of s's account: into our index first (a
  * failure there fails the SUBSCRIBE: 740), then its own store (280).
+ * An index entry without the subscription only brings a push that the
+ * account's worker holds; so the index is added to first and, at
+ * UNSUBSCRIBE, removed from last.
  */
 static void
 sub_index(struct session *s, const char *node, const char *title)
@@ -290,7 +284,7 @@ subscribe_cmd(struct session *s, const struct cmd *c)
 		pubsub_send(p->reqid, PUBSUB_SUB_ADD, text, s->account, NULL);
 	else {
 		/* A notice still going out would undo this (pubsub.c). */
-		index_update(PUBSUB_NOTICE_CANCEL, text, s->account);
+		pubsub_post(PUBSUB_NOTICE_CANCEL, text, s->account);
 		(void)snprintf(line, sizeof(line), "SUBSCRIBE TO %s FOR %s",
 		    text, s->account);
 		outbound_line(node.domain, account_domain(s->account), line,
@@ -361,7 +355,6 @@ void
 push_unsubscribed(struct session *s, const char *text)
 {
 	struct pubid	 node;
-	struct pending	*p;
 	const char	*err;
 	char		 word[PUB_TEXT_MAX], canon[PUB_TEXT_MAX];
 	size_t		 n = strcspn(text, " ");
@@ -373,19 +366,10 @@ push_unsubscribed(struct session *s, const char *text)
 	if (pubid_parse(word, &node, &err) == -1 ||
 	    pubid_format(&node, canon, sizeof(canon)) == -1)
 		return;
-	index_update(PUBSUB_LOCAL_DEL, canon, s->account);
-	if (conf_is_local(&env->conf, node.domain)) {
-		if ((p = pending_new(NULL, P_FORGET, canon)) == NULL)
-			return;
-		pubsub_send(p->reqid, PUBSUB_SUB_DEL, canon, s->account, NULL);
-		return;
-	}
-	/* Told until it is done (immp-lookup/pubsub.c, notice_send). */
-	if ((p = pending_new(NULL, P_FORGET, canon)) == NULL) {
-		log_warn("unsubscribe notice %s", canon);
-		return;
-	}
-	pubsub_send(p->reqid, PUBSUB_NOTICE, canon, s->account, NULL);
+	pubsub_post(PUBSUB_LOCAL_DEL, canon, s->account);
+	/* Another domain's: told until it is done (pubsub.c notices). */
+	pubsub_post(conf_is_local(&env->conf, node.domain) ? PUBSUB_SUB_DEL :
+	    PUBSUB_NOTICE, canon, s->account);
 }
 
 /* IMSG_PUBSUB_NOTICE_SEND: "UNSUBSCRIBE <node> FOR <account>". */
