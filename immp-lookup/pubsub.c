@@ -458,6 +458,22 @@ notice_done(const struct ipc_pubsub_req *q)
 	return (notice_put(&n));
 }
 
+/*
+ * The "<kind> <node> <account>" record of q added (add) or removed:
+ * IPC_OK, IPC_FAIL (removing one that is not there), IPC_TEMPFAIL.
+ */
+static int
+pair_set(char kind, const struct ipc_pubsub_req *q, int add)
+{
+	char	 key[KEY_MAX];
+	int	 r;
+
+	(void)snprintf(key, sizeof(key), "%c %s %s", kind, q->node,
+	    q->account);
+	r = add ? put(key, "1") : del(key);
+	return (r == 0 ? IPC_OK : r == 1 ? IPC_FAIL : IPC_TEMPFAIL);
+}
+
 /* The request's strings, by op (the network checked them first). */
 static int
 req_valid(const struct ipc_pubsub_req *q)
@@ -549,13 +565,7 @@ pubsub_dispatch(struct imsg *imsg)
 		break;
 	case PUBSUB_SUB_ADD:
 	case PUBSUB_SUB_DEL:
-		(void)snprintf(key, sizeof(key), "s %s %s", q.node, q.account);
-		if (q.op == PUBSUB_SUB_ADD)
-			r = put(key, "1");
-		else
-			r = del(key);
-		res.result = r == 0 ? IPC_OK : r == 1 ? IPC_FAIL :
-		    IPC_TEMPFAIL;
+		res.result = pair_set('s', &q, q.op == PUBSUB_SUB_ADD);
 		if (res.result == IPC_OK)
 			log_info("pubsub %s node=%s subscriber=%s",
 			    q.op == PUBSUB_SUB_ADD ? "subscribe" :
@@ -582,13 +592,7 @@ pubsub_dispatch(struct imsg *imsg)
 		break;
 	case PUBSUB_LOCAL_ADD:
 	case PUBSUB_LOCAL_DEL:
-		(void)snprintf(key, sizeof(key), "l %s %s", q.node, q.account);
-		if (q.op == PUBSUB_LOCAL_ADD)
-			r = put(key, "1");
-		else
-			r = del(key);
-		res.result = r == 0 ? IPC_OK : r == 1 ? IPC_FAIL :
-		    IPC_TEMPFAIL;
+		res.result = pair_set('l', &q, q.op == PUBSUB_LOCAL_ADD);
 		if (res.result == IPC_OK)
 			log_debug("pubsub index %s node=%s account=%s",
 			    q.op == PUBSUB_LOCAL_ADD ? "add" : "remove",

@@ -232,6 +232,27 @@ remote_account(struct session *s, const char *word, char *acct)
 	return (0);
 }
 
+/*
+ * "<node> FOR <imid>" between domains: a node of ours (canonical text
+ * into text, PUB_TEXT_MAX) and an account of the session's domain (into
+ * acct, IPC_ACCOUNT_MAX); 0, or -1 after a reply.
+ */
+static int
+remote_args(struct session *s, const char *nodeword, const char *acctword,
+    char *text, char *acct)
+{
+	struct pubid	 node;
+
+	if (node_arg(s, nodeword, &node, text) == -1 ||
+	    remote_account(s, acctword, acct) == -1)
+		return (-1);
+	if (!conf_is_local(&env->conf, node.domain)) {
+		session_reply(s, 485, 0, "No such node.");
+		return (-1);
+	}
+	return (0);
+}
+
 void
 subscribe_cmd(struct session *s, const struct cmd *c)
 {
@@ -247,13 +268,8 @@ subscribe_cmd(struct session *s, const struct cmd *c)
 			    "FOR <imid>.");
 			return;
 		}
-		if (node_arg(s, c->word[2], &node, text) == -1 ||
-		    remote_account(s, c->word[4], acct) == -1)
+		if (remote_args(s, c->word[2], c->word[4], text, acct) == -1)
 			return;
-		if (!conf_is_local(&env->conf, node.domain)) {
-			session_reply(s, 485, 0, "No such node.");
-			return;
-		}
 		if ((p = pending_new(s, P_SUB_REMOTE, text)) == NULL)
 			goto oom;
 		pubsub_send(p->reqid, PUBSUB_SUB_ADD, text, acct, NULL);
@@ -313,13 +329,8 @@ unsubscribe_cmd(struct session *s, const struct cmd *c)
 			    "FOR <imid>.");
 			return;
 		}
-		if (node_arg(s, c->word[1], &node, text) == -1 ||
-		    remote_account(s, c->word[3], acct) == -1)
+		if (remote_args(s, c->word[1], c->word[3], text, acct) == -1)
 			return;
-		if (!conf_is_local(&env->conf, node.domain)) {
-			session_reply(s, 485, 0, "No such node.");
-			return;
-		}
 		if ((p = pending_new(s, P_UNSUB_REMOTE, text)) == NULL) {
 			session_reply(s, 700, 0, "Internal error, try again "
 			    "later.");
